@@ -124,6 +124,16 @@ func (l *List) Append(other *List) {
 	l.dropped += other.dropped
 }
 
+// Map returns a copy of l with every position passed through f.
+func (l *List) Map(f func(Pos) Pos) *List {
+	out := &List{errors: l.errors, dropped: l.dropped}
+	for _, d := range l.items {
+		d.Pos = f(d.Pos)
+		out.items = append(out.items, d)
+	}
+	return out
+}
+
 // HasErrors reports whether any error was recorded.
 func (l *List) HasErrors() bool { return l.errors > 0 }
 

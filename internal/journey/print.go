@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"math"
 	"strconv"
 	"strings"
 )
@@ -32,7 +33,7 @@ func (n *Cond) String() string {
 // String returns the canonical expression.
 func (n *Race) String() string {
 	var params []string
-	if n.HedgeAfter > 0 {
+	if n.HedgeAfter != 0 {
 		params = append(params, "hedge="+FormatDuration(n.HedgeAfter))
 	}
 	return call("Race", params, n.Branches)
@@ -55,7 +56,7 @@ func (n *Timeout) String() string {
 // String returns the canonical expression.
 func (n *Retry) String() string {
 	params := []string{strconv.Itoa(n.Attempts), FormatDuration(n.PerTryTimeout)}
-	if n.Backoff > 0 {
+	if n.Backoff != 0 {
 		params = append(params, FormatDuration(n.Backoff))
 	}
 	if n.TimeoutProbability != nil {
@@ -70,7 +71,7 @@ func (p Prob) String() string {
 	switch {
 	case p.Param != "":
 		return p.Param
-	case p.IsInterval():
+	case p.Lo < p.Hi || p.Lo > p.Hi: // also a reversed interval, for Validate to report
 		return "[" + FormatFloat(p.Lo) + ", " + FormatFloat(p.Hi) + "]"
 	}
 	return FormatFloat(p.Lo)
@@ -99,10 +100,11 @@ func call(op string, params []string, children []Node) string {
 func FormatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 // FormatDuration renders seconds as a Go/Prometheus duration string: whole
-// milliseconds as "200ms", otherwise seconds as "1.5s".
+// milliseconds under a second as "200ms", otherwise seconds as "1.5s". The
+// result parses back (ParseDuration) to exactly sec.
 func FormatDuration(sec float64) string {
 	ms := sec * 1000
-	if ms == float64(int64(ms)) && ms < 1000 {
+	if ms == math.Trunc(ms) && math.Abs(ms) < 1000 && ms/1000 == sec {
 		return strconv.FormatInt(int64(ms), 10) + "ms"
 	}
 	return FormatFloat(sec) + "s"

@@ -25,6 +25,10 @@ type Journey struct {
 	// Discovered is the discovered model consulted for domains and
 	// confidence, or nil.
 	Discovered *Discovered
+	// Review lists reasons, found while reading the inputs, that the
+	// decision needs human review (e.g. declared and inferred failure domains
+	// disagree).
+	Review []string
 }
 
 // ComponentNames returns the component names sorted.

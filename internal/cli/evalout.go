@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/emac-dev/emac/internal/compute"
+	"github.com/emac-dev/emac/internal/govern"
+	"github.com/emac-dev/emac/internal/model"
+)
+
+// evalOutput is the JSON contract of `emac eval --format json` (DESIGN §5).
+type evalOutput struct {
+	Journeys []journeyResult `json:"journeys"`
+}
+
+type journeyResult struct {
+	Journey      string          `json:"journey"`
+	Objective    objectiveOut    `json:"objective"`
+	Availability availabilityOut `json:"availability"`
+	Latency      *latencyOut     `json:"latency"`
+	Decision     decisionOut     `json:"decision"`
+	Confidence   float64         `json:"confidence"`
+	Contributors []contributor   `json:"contributors"`
+	Assumptions  []string        `json:"assumptions"`
+	// birnbaum is shown in the text table only.
+	birnbaum map[string]float64
+}
+
+type objectiveOut struct {
+	Availability *float64             `json:"availability"`
+	Window       string               `json:"window"`
+	Latency      *latencyObjectiveOut `json:"latency"`
+}
+
+type latencyObjectiveOut struct {
+	Quantile         float64 `json:"quantile"`
+	ThresholdSeconds float64 `json:"thresholdSeconds"`
+}
+
+type availabilityOut struct {
+	Optimistic  float64 `json:"optimistic"`
+	Pessimistic float64 `json:"pessimistic"`
+}
+
+type latencyOut struct {
+	Quantile               float64 `json:"quantile"`
+	EstimateSeconds        float64 `json:"estimateSeconds"`
+	UpperConfidenceSeconds float64 `json:"upperConfidenceSeconds"`
+	UpperBoundSeconds      float64 `json:"upperBoundSeconds"`
+}
+
+type decisionOut struct {
+	Verdict string   `json:"verdict"`
+	Reasons []string `json:"reasons"`
+}
+
+type contributor struct {
+	Name        string  `json:"name"`
+	Kind        string  `json:"kind"`
+	BudgetShare float64 `json:"budgetShare"`
+}
+
+func newJourneyResult(j *model.Journey, a compute.AvailabilityResult, cs []compute.Contributor, d govern.Decision) journeyResult {
+	r := journeyResult{
+		Journey:      j.Name,
+		Objective:    objectiveOut{Window: j.Objective.Window},
+		Availability: availabilityOut{Optimistic: a.Optimistic, Pessimistic: a.Pessimistic},
+		Decision:     decisionOut{Verdict: string(d.Verdict), Reasons: nonNil(d.Reasons)},
+		Confidence:   1,
+		Contributors: []contributor{},
+		Assumptions:  nonNil(a.Assumptions),
+		birnbaum:     map[string]float64{},
+	}
+	if t := j.Objective.Availability; t > 0 {
+		r.Objective.Availability = &t
+	}
+	if l := j.Objective.Latency; l != nil {
+		r.Objective.Latency = &latencyObjectiveOut{Quantile: l.Quantile, ThresholdSeconds: l.ThresholdSeconds}
+	}
+	if j.Discovered != nil {
+		r.Confidence = j.Discovered.Confidence
+	}
+	for _, c := range cs {
+		if c.BudgetShare <= 0 || len(r.Contributors) == maxContributors {
+			continue
+		}
+		r.Contributors = append(r.Contributors, contributor{Name: c.Name, Kind: c.Kind, BudgetShare: c.BudgetShare})
+		if c.Kind == compute.KindComponent {
+			r.birnbaum[c.Name] = c.Birnbaum
+		}
+	}
+	return r
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// writeEvalText renders a compact, terminal-friendly summary.
+func writeEvalText(w io.Writer, out evalOutput) error {
+	for i, r := range out.Journeys {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		writeJourneyText(w, r)
+	}
+	return nil
+}
+
+func writeJourneyText(w io.Writer, r journeyResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "journey\t%s\n", r.Journey)
+	fmt.Fprintf(tw, "objective\t%s\n", objectiveText(r.Objective))
+	fmt.Fprintf(tw, "availability\tA+ %.8f  (optimistic: independent failures)\n", r.Availability.Optimistic)
+	fmt.Fprintf(tw, "\tA- %.8f  (pessimistic: shared fate, lower evidence)\n", r.Availability.Pessimistic)
+	if r.Objective.Availability != nil {
+		fmt.Fprintf(tw, "\ttarget %.8f  %s\n", *r.Objective.Availability, marginText(r))
+	}
+	fmt.Fprintf(tw, "decision\t%s  (model confidence %.2f)\n", r.Decision.Verdict, r.Confidence)
+	for _, reason := range r.Decision.Reasons {
+		fmt.Fprintf(tw, "\t- %s\n", reason)
+	}
+	tw.Flush()
+	if len(r.Contributors) > 0 {
+		fmt.Fprintln(w, "\ntop contributors (share of pessimistic budget burn removed if it never failed)")
+		ctw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(ctw, "  NAME\tKIND\tBUDGET SHARE\tBIRNBAUM")
+		for _, c := range r.Contributors[:min(5, len(r.Contributors))] {
+			b := "-"
+			if v, ok := r.birnbaum[c.Name]; ok && c.Kind == compute.KindComponent {
+				b = fmt.Sprintf("%.6f", v)
+			}
+			fmt.Fprintf(ctw, "  %s\t%s\t%5.1f%%\t%s\n", c.Name, c.Kind, 100*c.BudgetShare, b)
+		}
+		ctw.Flush()
+	}
+}
+
+func objectiveText(o objectiveOut) string {
+	var parts []string
+	if o.Availability != nil {
+		parts = append(parts, fmt.Sprintf("availability >= %g%% over %s", *o.Availability*100, o.Window))
+	}
+	if o.Latency != nil {
+		parts = append(parts, fmt.Sprintf("p%g <= %gms", o.Latency.Quantile*100, o.Latency.ThresholdSeconds*1000))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func marginText(r journeyResult) string {
+	t := *r.Objective.Availability
+	budget := 1 - t
+	burn := 1 - r.Availability.Pessimistic
+	return fmt.Sprintf("(budget %.4g%%; A- spends %.0f%% of it)", budget*100, 100*burn/budget)
+}

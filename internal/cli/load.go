@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/emac-dev/emac/internal/diag"
+	"github.com/emac-dev/emac/internal/model"
+	"github.com/emac-dev/emac/internal/spec"
+)
+
+// loaded is the result of reading and resolving the inputs.
+type loaded struct {
+	journeys []*model.Journey
+	diags    *diag.List
+	sources  map[string][]byte
+}
+
+// loadJourneys reads every path (file or directory, recursively), the
+// discovered models they reference and the optional --model file, and maps
+// the journeys onto the model. Diagnostics (errors and warnings) are
+// returned in l.diags; an error return means the inputs could not be read.
+func loadJourneys(paths []string, modelFile string) (*loaded, error) {
+	l := &loaded{diags: &diag.List{}, sources: map[string][]byte{}}
+	var files []spec.File
+	for _, p := range paths {
+		fs, err := readPath(p)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, fs...)
+	}
+	if modelFile != "" {
+		modelFile = filepath.Clean(modelFile)
+		fs, err := readPath(modelFile)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, fs...)
+	}
+	files = dedupFiles(files)
+	b := &spec.Bundle{}
+	b.Parse(files, l.diags)
+	l.addSources(files)
+	extra, err := l.readReferencedModels(b)
+	if err != nil {
+		return nil, err
+	}
+	b.Parse(extra, l.diags)
+	l.addSources(extra)
+	if len(b.Intents) == 0 && !l.diags.HasErrors() {
+		return nil, fmt.Errorf("no JourneyIntent (apiVersion emac.dev/v1alpha1) found in %s", strings.Join(paths, ", "))
+	}
+	l.journeys = b.Resolve(l.sources, spec.Options{Model: modelFile}, l.diags)
+	return l, nil
+}
+
+func (l *loaded) addSources(files []spec.File) {
+	for _, f := range files {
+		l.sources[f.Name] = f.Data
+	}
+}
+
+// readReferencedModels reads discoveredModelRef files that were not among
+// the inputs.
+func (l *loaded) readReferencedModels(b *spec.Bundle) ([]spec.File, error) {
+	var out []spec.File
+	for _, in := range b.Intents {
+		ev := in.Spec.Evidence
+		if ev == nil || ev.ModelDiscovery == nil || ev.ModelDiscovery.DiscoveredModelRef == "" {
+			continue
+		}
+		ref := filepath.Clean(spec.RefPath(filepath.ToSlash(in.Pos.File), ev.ModelDiscovery.DiscoveredModelRef))
+		if _, ok := l.sources[ref]; ok || slices.ContainsFunc(out, func(f spec.File) bool { return f.Name == ref }) {
+			continue
+		}
+		data, err := os.ReadFile(ref)
+		if err != nil {
+			l.diags.Errorf(ev.ModelDiscovery.Pos, "discoveredModelRef: cannot read %s: %v", ref, unwrapPathError(err))
+			continue
+		}
+		out = append(out, spec.File{Name: ref, Data: data})
+	}
+	return out, nil
+}
+
+// readPath reads a YAML file, or every *.yaml/*.yml file under a directory
+// (sorted, hidden directories skipped).
+func readPath(p string) ([]spec.File, error) {
+	p = filepath.Clean(p)
+	info, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", p, unwrapPathError(err))
+	}
+	if !info.IsDir() {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s: %w", p, unwrapPathError(err))
+		}
+		return []spec.File{{Name: p, Data: data}}, nil
+	}
+	var out []spec.File
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != p && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		ext := strings.ToLower(filepath.Ext(path))
+		if d.IsDir() || (ext != ".yaml" && ext != ".yml") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		out = append(out, spec.File{Name: path, Data: data})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", p, unwrapPathError(err))
+	}
+	return out, nil
+}
+
+func dedupFiles(files []spec.File) []spec.File {
+	seen := map[string]bool{}
+	var out []spec.File
+	for _, f := range files {
+		if !seen[f.Name] {
+			seen[f.Name] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// reportDiags prints warnings and errors with source context to stderr and
+// returns a bad-input error when there are errors.
+func (e *env) reportDiags(l *loaded) error {
+	if l.diags.Len() > 0 {
+		fmt.Fprint(e.stderr, l.diags.Format(l.sources))
+	}
+	if l.diags.HasErrors() {
+		n := len(l.diags.Errors())
+		return badInput(fmt.Errorf("%d error%s in the input; nothing was evaluated", n, plural(n)))
+	}
+	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,151 @@
+// Package compute derives a journey's reliability from its operator tree:
+// the availability interval [A−, A+] with a derivation trace (DESIGN §3.1,
+// §3.2) and the sensitivity of the bounds to each component and failure
+// domain (§3.4). It is pure: no I/O.
+//
+// A+ assumes that every call fails independently and takes the best vertex
+// of interval branch probabilities. A− uses each component's lower
+// availability, the worst probability vertex, and shared fate: the children
+// of a redundancy operator (Race, KofN, Timeout with fallback, Retry) whose
+// leaves' failure domains intersect, transitively, form a fate group that
+// gives no redundancy gain. Every component is also its own implicit
+// failure domain "component:NAME", so Race(a, a) and a retried subtree are
+// single fate groups.
+package compute
+
+import (
+	"github.com/emac-dev/emac/internal/journey"
+	"github.com/emac-dev/emac/internal/model"
+)
+
+// General assumptions recorded at the head of every result.
+const (
+	assumeOptimistic  = "A+ assumes every call fails independently (repeated calls of one component included) and takes the best vertex of interval branch probabilities"
+	assumePessimistic = "A− uses lower leaf availabilities and the worst vertex of interval branch probabilities; children of a redundancy operator whose failure domains intersect (each component being its own domain too) form one fate group with no redundancy gain; distinct fate groups are assumed independent"
+)
+
+// AvailabilityResult is a journey's availability interval with its
+// derivation.
+type AvailabilityResult struct {
+	// Optimistic is A+ (DESIGN §3.1).
+	Optimistic float64 `json:"optimistic"`
+	// Pessimistic is A− (DESIGN §3.2).
+	Pessimistic float64 `json:"pessimistic"`
+	// Trace derives every node of the tree, in pre-order (root first).
+	Trace []Step `json:"trace"`
+	// Assumptions gathers the general assumptions and those of every step,
+	// deduplicated, in order of first appearance.
+	Assumptions []string `json:"assumptions"`
+}
+
+// Step is the derivation of one node of the operator tree.
+type Step struct {
+	// Path locates the node: the root's operator, then for each level the
+	// child's operator (or component name) and its index, e.g.
+	// "Series/Timeout[2]/Race[0]".
+	Path string `json:"path"`
+	// Kind is the operator as written in YAML ("series", "leaf", …).
+	Kind string `json:"kind"`
+	// Expr is the canonical expression of the subtree.
+	Expr string `json:"expr"`
+	// Optimistic and Pessimistic are the node's A+ and A−.
+	Optimistic  float64 `json:"optimistic"`
+	Pessimistic float64 `json:"pessimistic"`
+	// Formula states how both values were computed, with the intermediate
+	// values that decided A−.
+	Formula string `json:"formula"`
+	// FateGroups lists the fate groups of a redundancy operator's children.
+	FateGroups []FateGroup `json:"fateGroups,omitempty"`
+	// Assumptions are the assumptions made at this node.
+	Assumptions []string `json:"assumptions,omitempty"`
+}
+
+// FateGroup is a set of children of a redundancy operator that share
+// failure domains, directly or transitively, and are therefore treated as
+// comonotone in A−.
+type FateGroup struct {
+	// Children are the members' positions among the operator's children.
+	Children []int `json:"children"`
+	// Members are the members' canonical expressions.
+	Members []string `json:"members"`
+	// SharedDomains are the domains held by at least two members, sorted
+	// (implicit per-component domains appear as "component:NAME").
+	SharedDomains []string `json:"sharedDomains,omitempty"`
+}
+
+// Availability computes the availability interval [A−, A+] of j with its
+// derivation trace. Cond probabilities must already be bound (Prob.Lo and
+// Prob.Hi filled for parameters). The error lists every problem found
+// (unknown components, values outside [0, 1], probabilities that cannot sum
+// to 1, k or attempts out of range), one per line.
+func Availability(j *model.Journey) (AvailabilityResult, error) {
+	t, err := build(j)
+	if err != nil {
+		return AvailabilityResult{}, err
+	}
+	t.evalAll()
+	root := len(t.nodes) - 1
+	res := AvailabilityResult{
+		Optimistic:  t.plus[root],
+		Pessimistic: t.minus[root],
+		Trace:       make([]Step, 0, len(t.nodes)),
+	}
+	var all assumptions
+	all.add(assumeOptimistic)
+	all.add(assumePessimistic)
+	for _, n := range t.notes {
+		all.add(n)
+	}
+	t.trace(int32(root), &res.Trace)
+	for _, s := range res.Trace {
+		for _, a := range s.Assumptions {
+			all.add(a)
+		}
+	}
+	res.Assumptions = all.list
+	return res, nil
+}
+
+// assumptions is an insertion-ordered set of strings.
+type assumptions struct {
+	list []string
+	seen map[string]bool
+}
+
+func (a *assumptions) add(s string) {
+	if a.seen == nil {
+		a.seen = map[string]bool{}
+	}
+	if !a.seen[s] {
+		a.seen[s] = true
+		a.list = append(a.list, s)
+	}
+}
+
+// trace appends the steps of node i's subtree in pre-order.
+func (t *tree) trace(i int32, out *[]Step) {
+	n := &t.nodes[i]
+	v := t.evalNode(i)
+	st := Step{
+		Path:        n.path,
+		Kind:        journey.Kind(n.src),
+		Expr:        n.src.String(),
+		Optimistic:  v.plus,
+		Pessimistic: v.minus,
+	}
+	st.Formula, st.Assumptions = t.describe(n, v)
+	for _, g := range n.groups {
+		fg := FateGroup{Children: g.members}
+		for _, m := range g.members {
+			fg.Members = append(fg.Members, n.src.Children()[m].String())
+		}
+		for _, d := range g.shared {
+			fg.SharedDomains = append(fg.SharedDomains, t.domains[d])
+		}
+		st.FateGroups = append(st.FateGroups, fg)
+	}
+	*out = append(*out, st)
+	for _, c := range n.kids {
+		t.trace(c, out)
+	}
+}

@@ -1,0 +1,131 @@
+package compute_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/emac-dev/emac/internal/journey"
+	"github.com/emac-dev/emac/internal/model"
+)
+
+// genOptions shapes a random journey.
+type genOptions struct {
+	leaves    int  // leaf and skip nodes in the tree
+	pool      int  // components to draw leaves from (repeats are likely)
+	domains   int  // failure domains to assign components from
+	intervals bool // some Cond probabilities are intervals
+}
+
+// genJourney returns a random journey using every operator: components
+// with availabilities in [0.9, 0.9999] (point = lower) and 0–2 domains
+// from the pool, random late fractions (or none), random branch
+// probabilities.
+func genJourney(r *rand.Rand, o genOptions) *model.Journey {
+	j := &model.Journey{Name: "random", Components: map[string]*model.Component{}}
+	g := &generator{r: r, o: o}
+	for i := range o.pool {
+		name := fmt.Sprintf("c%d", i)
+		a := 0.9 + 0.0999*r.Float64()
+		var doms []string
+		for range r.IntN(3) {
+			doms = append(doms, fmt.Sprintf("d%d", r.IntN(o.domains)))
+		}
+		j.Components[name] = &model.Component{
+			Name:         name,
+			Availability: model.Availability{Point: a, Lower: a},
+			Domains:      doms,
+		}
+		g.names = append(g.names, name)
+	}
+	j.Root = g.node(o.leaves, 0)
+	return j
+}
+
+type generator struct {
+	r     *rand.Rand
+	o     genOptions
+	names []string
+}
+
+func (g *generator) node(leaves, depth int) journey.Node {
+	r := g.r
+	if leaves <= 1 {
+		if r.IntN(12) == 0 {
+			return &journey.Skip{}
+		}
+		return &journey.Leaf{Name: g.names[r.IntN(len(g.names))]}
+	}
+	switch op := r.IntN(7); {
+	case op == 5 && depth < 6: // Retry takes the whole budget
+		return &journey.Retry{Attempts: 1 + r.IntN(3), PerTryTimeout: 0.1,
+			TimeoutProbability: g.tp(), Target: g.node(leaves, depth+1)}
+	case op == 6 && depth < 6 && r.IntN(3) == 0: // Timeout without fallback
+		return &journey.Timeout{Timeout: 0.2, TimeoutProbability: g.tp(), Primary: g.node(leaves, depth+1)}
+	case op == 6:
+		parts := g.split(leaves, 2)
+		return &journey.Timeout{Timeout: 0.2, TimeoutProbability: g.tp(),
+			Primary: g.node(parts[0], depth+1), Fallback: g.node(parts[1], depth+1)}
+	}
+	kids := g.children(leaves, depth)
+	switch r.IntN(5) {
+	case 0:
+		return &journey.Series{Steps: kids}
+	case 1:
+		return &journey.Parallel{Branches: kids}
+	case 2:
+		return &journey.Race{Branches: kids}
+	case 3:
+		return &journey.KofN{K: 1 + r.IntN(len(kids)), Branches: kids}
+	}
+	return &journey.Cond{Branches: kids, Probs: g.probs(len(kids))}
+}
+
+func (g *generator) children(leaves, depth int) []journey.Node {
+	parts := g.split(leaves, 2+g.r.IntN(min(leaves, 4)-1))
+	kids := make([]journey.Node, len(parts))
+	for i, p := range parts {
+		kids[i] = g.node(p, depth+1)
+	}
+	return kids
+}
+
+// split cuts n into m positive parts.
+func (g *generator) split(n, m int) []int {
+	parts := make([]int, m)
+	for i := range parts {
+		parts[i] = 1
+	}
+	for range n - m {
+		parts[g.r.IntN(m)]++
+	}
+	return parts
+}
+
+func (g *generator) tp() *float64 {
+	if g.r.IntN(2) == 0 {
+		return nil
+	}
+	x := 0.3 * g.r.Float64()
+	return &x
+}
+
+// probs returns random branch probabilities summing to 1, some widened to
+// intervals that contain them.
+func (g *generator) probs(k int) []journey.Prob {
+	w := make([]float64, k)
+	var sum float64
+	for i := range w {
+		w[i] = 0.05 + g.r.Float64()
+		sum += w[i]
+	}
+	out := make([]journey.Prob, k)
+	for i := range w {
+		p := w[i] / sum
+		out[i] = journey.Prob{Lo: p, Hi: p}
+		if g.o.intervals && g.r.IntN(2) == 0 {
+			out[i].Lo = max(0, p-0.2*g.r.Float64())
+			out[i].Hi = min(1, p+0.2*g.r.Float64())
+		}
+	}
+	return out
+}

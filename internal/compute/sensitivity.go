@@ -1,0 +1,126 @@
+package compute
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/emac-dev/emac/internal/model"
+)
+
+// Contributor kinds.
+const (
+	KindComponent = "component"
+	KindDomain    = "domain"
+)
+
+// Contributor is a component or a failure domain with its weight in the
+// journey's error budget (DESIGN §3.4).
+type Contributor struct {
+	// Name is the component or domain name.
+	Name string `json:"name"`
+	// Kind is KindComponent or KindDomain.
+	Kind string `json:"kind"`
+	// BudgetShare is (A−(x perfect) − A−)/(1 − A−): the fraction of the
+	// pessimistic error budget burn that disappears when x never fails (0
+	// when A− = 1). Shares of overlapping contributors need not add up to 1.
+	BudgetShare float64 `json:"budgetShare"`
+	// Birnbaum is, for a component, the structural Birnbaum importance
+	// A+(a_c = 1) − A+(a_c = 0); it equals ∂A+/∂a_c when the component is
+	// called at most once per request (one leaf, not under a Retry, where
+	// A+ is polynomial in a_c); 0 for a domain.
+	Birnbaum float64 `json:"birnbaum,omitempty"`
+	// Members are, for a domain, its member components, sorted.
+	Members []string `json:"members,omitempty"`
+}
+
+// Sensitivity returns every component referenced by j's tree and every
+// declared or inferred failure domain of those components (implicit
+// per-component domains are not listed) with its budget share and, for
+// components, its Birnbaum importance; sorted by budget share, descending,
+// then name and kind. A component is made perfect by setting its point and
+// lower availability to 1, a domain by making all its members perfect.
+//
+// Only the ancestors of the changed leaves are re-evaluated, so the cost is
+// at most quadratic in the tree size.
+func Sensitivity(j *model.Journey) ([]Contributor, error) {
+	t, err := build(j)
+	if err != nil {
+		return nil, err
+	}
+	t.evalAll()
+	base := t.minus[len(t.nodes)-1]
+	share := func(perfect float64) float64 {
+		if 1-base <= 0 {
+			return 0
+		}
+		return min(1, max(0, (perfect-base)/(1-base)))
+	}
+	var out []Contributor
+	members := make([][]int32, len(t.domains))
+	for c := range t.comps {
+		up, upMinus := t.perturb([]int32{int32(c)}, 1)
+		down, _ := t.perturb([]int32{int32(c)}, 0)
+		out = append(out, Contributor{
+			Name:        t.comps[c].Name,
+			Kind:        KindComponent,
+			BudgetShare: share(upMinus),
+			Birnbaum:    up - down,
+		})
+		for _, d := range t.compDoms[c] {
+			members[d] = append(members[d], int32(c))
+		}
+	}
+	for d, ms := range members {
+		if t.implicit[d] || len(ms) == 0 {
+			continue
+		}
+		_, upMinus := t.perturb(ms, 1)
+		names := make([]string, len(ms))
+		for i, c := range ms {
+			names[i] = t.comps[c].Name
+		}
+		slices.Sort(names)
+		out = append(out, Contributor{Name: t.domains[d], Kind: KindDomain, BudgetShare: share(upMinus), Members: names})
+	}
+	slices.SortStableFunc(out, func(a, b Contributor) int {
+		return cmp.Or(cmp.Compare(b.BudgetShare, a.BudgetShare), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Kind, b.Kind))
+	})
+	return out, nil
+}
+
+// perturb sets the point and lower availability of comps to a, re-evaluates
+// the ancestors of their leaves, returns the root's A+ and A−, and restores
+// the tree.
+func (t *tree) perturb(comps []int32, a float64) (plus, minus float64) {
+	marked := map[int32]bool{}
+	var dirty []int32
+	for _, c := range comps {
+		for _, leaf := range t.occ[c] {
+			for i := leaf; i >= 0 && !marked[i]; i = t.nodes[i].parent {
+				marked[i] = true
+				dirty = append(dirty, i)
+			}
+		}
+	}
+	slices.Sort(dirty) // post-order: children first
+	savedComp := make([][2]float64, len(comps))
+	for k, c := range comps {
+		savedComp[k] = [2]float64{t.point[c], t.lower[c]}
+		t.point[c], t.lower[c] = a, a
+	}
+	savedNode := make([][2]float64, len(dirty))
+	for k, i := range dirty {
+		savedNode[k] = [2]float64{t.plus[i], t.minus[i]}
+		v := t.evalNode(i)
+		t.plus[i], t.minus[i] = v.plus, v.minus
+	}
+	root := len(t.nodes) - 1
+	plus, minus = t.plus[root], t.minus[root]
+	for k, i := range dirty {
+		t.plus[i], t.minus[i] = savedNode[k][0], savedNode[k][1]
+	}
+	for k, c := range comps {
+		t.point[c], t.lower[c] = savedComp[k][0], savedComp[k][1]
+	}
+	return plus, minus
+}

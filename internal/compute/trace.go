@@ -1,0 +1,177 @@
+package compute
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/emac-dev/emac/internal/journey"
+)
+
+// describe returns the formula and the assumptions of node n evaluated to v.
+func (t *tree) describe(n *node, v value) (string, []string) {
+	ff := journey.FormatFloat
+	var notes []string
+	var f string
+	switch n.op {
+	case opLeaf:
+		c := t.comps[n.comp]
+		f = fmt.Sprintf("leaf %s: A+ = point availability %s, A− = lower availability %s", c.Name, ff(v.plus), ff(v.minus))
+		if c.Availability.Source != "" {
+			f += " (source " + c.Availability.Source + ")"
+		}
+	case opSkip:
+		f = "skip succeeds at once: A+ = A− = 1"
+	case opSeries:
+		f = "A+ = ∏ A+_i; A− = ∏ A−_i (positive dependence can only help a series)"
+	case opParallel:
+		f = "A+ = ∏ A+_i; A− = ∏ A−_i (join all; positive dependence can only help)"
+	case opCond:
+		f, notes = t.describeCond(n)
+	case opRace:
+		f = "A+ = 1 − ∏(1 − A+_i); "
+		if n.multi {
+			f += fmt.Sprintf("A− = min(shared fate 1 − ∏_g(1 − max_{i∈g} A−_i) = %s, independent 1 − ∏(1 − A−_i) = %s)", ff(v.shared), ff(v.indep))
+		} else {
+			f += "A− = 1 − ∏(1 − A−_i) (no shared failure domain)"
+		}
+		if r := n.src.(*journey.Race); r.HedgeAfter > 0 {
+			notes = append(notes, "Race at "+n.path+": hedging delays branches but does not change availability")
+		}
+	case opKofN:
+		f = fmt.Sprintf("A+ = P(at least %d of %d), Poisson-binomial tail of A+_i; ", n.k, len(n.kids))
+		switch {
+		case !n.multi:
+			f += "A− = Poisson-binomial tail of A−_i (no shared failure domain)"
+		case !isNaN(v.frechet):
+			f += fmt.Sprintf("A− = min(comonotone within fate groups %s, dependence-free (ΣA−_i − (k−1))/(n−k+1) = %s, independent %s)",
+				ff(v.comon), ff(v.frechet), ff(v.indep))
+		default:
+			f += fmt.Sprintf("A− = min(comonotone within fate groups %s, independent %s)", ff(v.comon), ff(v.indep))
+		}
+	case opTimeout:
+		f, notes = t.describeTimeout(n, v)
+	case opRetry:
+		f, notes = t.describeRetry(n, v)
+	}
+	notes = append(notes, t.groupNotes(n)...)
+	return f, notes
+}
+
+func isNaN(x float64) bool { return x != x }
+
+func (t *tree) describeCond(n *node) (string, []string) {
+	c := n.src.(*journey.Cond)
+	var interval bool
+	var notes []string
+	for i, p := range c.Probs {
+		interval = interval || p.IsInterval()
+		if p.Param != "" {
+			notes = append(notes, fmt.Sprintf("Cond at %s: branch %d probability %s bound to %s", n.path, i,
+				p.Param, journey.Prob{Lo: p.Lo, Hi: p.Hi}))
+		}
+	}
+	kids := len(n.kids)
+	p, m := make([]float64, kids), make([]float64, kids)
+	for j, k := range n.kids {
+		p[j], m[j] = t.plus[k], t.minus[k]
+	}
+	best, worst := make([]float64, kids), make([]float64, kids)
+	var idx []int
+	vertex(n.lo, n.hi, p, true, &idx, best)
+	vertex(n.lo, n.hi, m, false, &idx, worst)
+	if !interval {
+		return "A = Σ p_i A_i with p = " + floats(best), notes
+	}
+	notes = append(notes, fmt.Sprintf("Cond at %s: interval branch probabilities; A+ takes the best vertex %s, A− the worst vertex %s",
+		n.path, floats(best), floats(worst)))
+	return fmt.Sprintf("A+ = Σ p_i A+_i at the best vertex p = %s; A− = Σ p_i A−_i at the worst vertex p = %s",
+		floats(best), floats(worst)), notes
+}
+
+func (t *tree) describeTimeout(n *node, v value) (string, []string) {
+	to := n.src.(*journey.Timeout)
+	var notes []string
+	if !n.tpSet {
+		notes = append(notes, fmt.Sprintf("no latency evidence: Timeout at %s assumes the primary always answers before %s",
+			n.path, journey.FormatDuration(to.Timeout)))
+	}
+	f := fmt.Sprintf("S(τ) = A_primary·(1 − tp), tp = %s; ", journey.FormatFloat(n.tp))
+	switch {
+	case len(n.kids) == 1:
+		f += "A+ = S+(τ); A− = S−(τ) (no fallback)"
+	case n.multi:
+		f += fmt.Sprintf("A+ = S+ + (1 − S+)·A+_fallback; A− = min(shared fate max(S−, A−_fallback) = %s, independent S− + (1 − S−)·A−_fallback = %s)",
+			journey.FormatFloat(v.shared), journey.FormatFloat(v.indep))
+	default:
+		f += "A+ = S+ + (1 − S+)·A+_fallback; A− = S− + (1 − S−)·A−_fallback (no shared failure domain)"
+	}
+	return f, notes
+}
+
+func (t *tree) describeRetry(n *node, v value) (string, []string) {
+	r := n.src.(*journey.Retry)
+	var notes []string
+	if !n.tpSet && r.PerTryTimeout > 0 {
+		notes = append(notes, fmt.Sprintf("no latency evidence: Retry at %s assumes every attempt answers before %s",
+			n.path, journey.FormatDuration(r.PerTryTimeout)))
+	}
+	if n.k > 1 {
+		notes = append(notes, fmt.Sprintf("Retry at %s: the %d attempts of %s share fate (same components): A− counts a single attempt",
+			n.path, n.k, r.Target))
+	}
+	f := fmt.Sprintf("S(τ) = A_target·(1 − tp), tp = %s; A+ = 1 − (1 − S+)^%d; A− = min(shared fate S− = %s, independent 1 − (1 − S−)^%d = %s)",
+		journey.FormatFloat(n.tp), n.k, journey.FormatFloat(v.shared), n.k, journey.FormatFloat(v.indep))
+	return f, notes
+}
+
+// groupNotes states every fate group of two or more children at n.
+func (t *tree) groupNotes(n *node) []string {
+	if n.op == opRetry {
+		return nil // stated by describeRetry
+	}
+	var notes []string
+	kids := n.src.Children()
+	for _, g := range n.groups {
+		if len(g.members) < 2 {
+			continue
+		}
+		names := make([]string, len(g.members))
+		for i, m := range g.members {
+			names[i] = kids[m].String()
+		}
+		doms := make([]string, len(g.shared))
+		for i, d := range g.shared {
+			doms[i] = t.domains[d]
+		}
+		word := "failure domain "
+		if len(doms) > 1 {
+			word = "failure domains "
+		}
+		s := fmt.Sprintf("%s share %s%s: treated as one fate group (comonotone) inside %s at %s",
+			andList(names), word, strings.Join(doms, ", "), label(n.src), n.path)
+		switch {
+		case n.op == opTimeout:
+			s += "; the fallback gives no redundancy gain in A−"
+		case n.op == opKofN && n.k > 1 && n.k < len(n.kids):
+			s += "; A− also takes the dependence-free bound, since comonotone is not a lower bound for 1 < k < n"
+		}
+		notes = append(notes, s)
+	}
+	return notes
+}
+
+// andList joins "a", "a and b", "a, b and c".
+func andList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+func floats(a []float64) string {
+	s := make([]string, len(a))
+	for i, x := range a {
+		s[i] = journey.FormatFloat(x)
+	}
+	return "[" + strings.Join(s, ", ") + "]"
+}

@@ -1,0 +1,356 @@
+package compute
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/emac-dev/emac/internal/diag"
+	"github.com/emac-dev/emac/internal/journey"
+	"github.com/emac-dev/emac/internal/model"
+)
+
+// probTolerance is how far Σ Lo may exceed 1, or Σ Hi fall short of 1, before
+// a Cond's probabilities are rejected (rounding of written decimals).
+const probTolerance = 1e-9
+
+// op is the operator of a flattened node.
+type op uint8
+
+const (
+	opLeaf op = iota
+	opSkip
+	opSeries
+	opParallel
+	opCond
+	opRace
+	opKofN
+	opTimeout
+	opRetry
+)
+
+// node is one node of the flattened tree. Nodes are stored in post-order
+// (children before their parent, the root last), so a single forward pass
+// evaluates the tree and re-evaluating a set of ancestors in index order is
+// always consistent.
+type node struct {
+	src    journey.Node
+	op     op
+	path   string
+	parent int32
+	kids   []int32
+	comp   int32     // opLeaf: component index
+	k      int       // opKofN: k; opRetry: attempts
+	tp     float64   // opTimeout, opRetry: late fraction of successes
+	tpSet  bool      // TimeoutProbability was given
+	lo, hi []float64 // opCond: probability box
+	groups []group   // redundancy operators: fate groups of the children
+	multi  bool      // some fate group has two or more members
+}
+
+// group is a fate group: children (by position) whose leaf failure-domain
+// sets intersect, transitively.
+type group struct {
+	members []int
+	shared  []int32 // domains held by at least two members
+}
+
+// tree is the flattened, validated journey with per-node value caches.
+type tree struct {
+	nodes    []node
+	comps    []*model.Component
+	compIdx  map[string]int32
+	domains  []string // interned domain names
+	implicit []bool   // domain is a component's implicit own domain
+	compDoms [][]int32
+	occ      [][]int32 // component → its leaf nodes
+	point    []float64 // per component: A+ leaf value
+	lower    []float64 // per component: A− leaf value
+	plus     []float64 // per node: A+
+	minus    []float64 // per node: A−
+	notes    []string  // journey-level notes found while compiling
+	s        scratch
+}
+
+// build flattens and validates j's tree. All problems are reported at once.
+func build(j *model.Journey) (*tree, error) {
+	var errs diag.List
+	if j == nil || j.Root == nil {
+		errs.Errorf(diag.Pos{}, "journey has no operator tree")
+		return nil, errs.Err()
+	}
+	t := &tree{compIdx: map[string]int32{}}
+	domIdx := map[string]int32{}
+	intern := func(name string, implicit bool) int32 {
+		if id, ok := domIdx[name]; ok {
+			return id
+		}
+		id := int32(len(t.domains))
+		domIdx[name] = id
+		t.domains = append(t.domains, name)
+		t.implicit = append(t.implicit, implicit)
+		return id
+	}
+	for _, name := range journey.Leaves(j.Root) {
+		c := j.Components[name]
+		if c == nil {
+			continue // reported at the leaf
+		}
+		id := int32(len(t.comps))
+		t.compIdx[name] = id
+		t.comps = append(t.comps, c)
+		var doms []int32
+		for _, d := range c.AllDomains() {
+			doms = append(doms, intern(d, false))
+		}
+		doms = append(doms, intern(implicitDomain(name), true))
+		slices.Sort(doms)
+		t.compDoms = append(t.compDoms, slices.Compact(doms))
+		t.point = append(t.point, c.Availability.Point)
+		lo := c.Availability.Lower
+		if !inUnit(c.Availability.Point) || !inUnit(lo) {
+			errs.Errorf(c.Pos, "component %q: availability point %v and lower %v must lie in [0, 1]", name, c.Availability.Point, lo)
+		}
+		if lo > c.Availability.Point {
+			t.notes = append(t.notes, "component "+name+": lower availability "+journey.FormatFloat(lo)+
+				" exceeds its point value; A− uses the point value "+journey.FormatFloat(c.Availability.Point))
+			lo = c.Availability.Point
+		}
+		t.lower = append(t.lower, lo)
+	}
+	t.occ = make([][]int32, len(t.comps))
+	t.add(j.Root, label(j.Root), -1, &errs)
+	if errs.HasErrors() {
+		return nil, errs.Err()
+	}
+	t.plus = make([]float64, len(t.nodes))
+	t.minus = make([]float64, len(t.nodes))
+	t.groupAll()
+	return t, nil
+}
+
+// implicitDomain names the failure domain every component forms on its own.
+func implicitDomain(component string) string { return "component:" + component }
+
+func inUnit(x float64) bool { return x >= 0 && x <= 1 }
+
+// label names a node in a path: the component name for a leaf, the operator
+// name otherwise.
+func label(n journey.Node) string {
+	switch n := n.(type) {
+	case *journey.Leaf:
+		return n.Name
+	case *journey.Skip:
+		return "skip"
+	case *journey.Series:
+		return "Series"
+	case *journey.Parallel:
+		return "Parallel"
+	case *journey.Cond:
+		return "Cond"
+	case *journey.Race:
+		return "Race"
+	case *journey.KofN:
+		return "KofN"
+	case *journey.Timeout:
+		return "Timeout"
+	case *journey.Retry:
+		return "Retry"
+	}
+	return "?"
+}
+
+// add appends n's subtree in post-order and returns n's index.
+func (t *tree) add(n journey.Node, path string, parent int32, errs *diag.List) int32 {
+	if n == nil {
+		errs.Errorf(diag.Pos{}, "%s: missing operator", path)
+		return -1
+	}
+	nd := node{src: n, path: path, comp: -1}
+	pos := n.Position()
+	switch n := n.(type) {
+	case *journey.Leaf:
+		nd.op = opLeaf
+		id, ok := t.compIdx[n.Name]
+		if !ok {
+			errs.Errorf(pos, "unknown component %q", n.Name)
+		}
+		nd.comp = id
+	case *journey.Skip:
+		nd.op = opSkip
+	case *journey.Series:
+		nd.op = opSeries
+	case *journey.Parallel:
+		nd.op = opParallel
+	case *journey.Race:
+		nd.op = opRace
+	case *journey.Cond:
+		nd.op = opCond
+		nd.lo, nd.hi = condBox(n, errs)
+	case *journey.KofN:
+		nd.op = opKofN
+		nd.k = n.K
+		if n.K < 1 || n.K > len(n.Branches) {
+			errs.Errorf(pos, "KofN: k = %d must lie in [1, %d]", n.K, len(n.Branches))
+		}
+	case *journey.Timeout:
+		nd.op = opTimeout
+		nd.tp, nd.tpSet = lateFraction(n.TimeoutProbability, pos, errs)
+	case *journey.Retry:
+		nd.op = opRetry
+		nd.k = n.Attempts
+		if n.Attempts < 1 {
+			errs.Errorf(pos, "Retry: attempts = %d must be at least 1", n.Attempts)
+		}
+		nd.tp, nd.tpSet = lateFraction(n.TimeoutProbability, pos, errs)
+	default:
+		errs.Errorf(pos, "%s: unsupported operator", path)
+	}
+	kids := n.Children()
+	if len(kids) == 0 && nd.op != opLeaf && nd.op != opSkip {
+		errs.Errorf(pos, "%s: operator without children", path)
+	}
+	for i, c := range kids {
+		lbl := "?"
+		if c != nil {
+			lbl = label(c)
+		}
+		nd.kids = append(nd.kids, t.add(c, path+"/"+lbl+"["+strconv.Itoa(i)+"]", -1, errs))
+	}
+	self := int32(len(t.nodes))
+	for _, c := range nd.kids {
+		if c >= 0 {
+			t.nodes[c].parent = self
+		}
+	}
+	nd.parent = parent
+	t.nodes = append(t.nodes, nd)
+	if nd.op == opLeaf && nd.comp >= 0 {
+		t.occ[nd.comp] = append(t.occ[nd.comp], self)
+	}
+	return self
+}
+
+// condBox returns the probability box of a Cond after checking that it
+// intersects the simplex.
+func condBox(n *journey.Cond, errs *diag.List) (lo, hi []float64) {
+	if len(n.Probs) != len(n.Branches) {
+		errs.Errorf(n.Pos, "Cond: %d probabilities for %d branches", len(n.Probs), len(n.Branches))
+		return nil, nil
+	}
+	var sumLo, sumHi float64
+	for _, p := range n.Probs {
+		if !inUnit(p.Lo) || !inUnit(p.Hi) || p.Lo > p.Hi {
+			errs.Errorf(p.Pos, "Cond: probability %s must satisfy 0 ≤ low ≤ high ≤ 1", p)
+		}
+		lo = append(lo, p.Lo)
+		hi = append(hi, p.Hi)
+		sumLo += p.Lo
+		sumHi += p.Hi
+	}
+	if sumLo > 1+probTolerance || sumHi < 1-probTolerance {
+		errs.Errorf(n.Pos, "Cond: branch probabilities cannot sum to 1 (low sum %v, high sum %v; unbound parameter?)", sumLo, sumHi)
+	}
+	return lo, hi
+}
+
+func lateFraction(p *float64, pos diag.Pos, errs *diag.List) (float64, bool) {
+	if p == nil {
+		return 0, false
+	}
+	if !inUnit(*p) {
+		errs.Errorf(pos, "timeoutProbability %v must lie in [0, 1]", *p)
+	}
+	return *p, true
+}
+
+// groupAll computes every node's failure-domain set bottom-up and the fate
+// groups of the children of every redundancy operator.
+func (t *tree) groupAll() {
+	sets := make([][]int32, len(t.nodes))
+	for i := range t.nodes {
+		n := &t.nodes[i]
+		switch n.op {
+		case opLeaf:
+			sets[i] = t.compDoms[n.comp]
+			continue
+		case opSkip:
+			continue
+		}
+		var s []int32
+		for _, c := range n.kids {
+			s = append(s, sets[c]...)
+		}
+		slices.Sort(s)
+		sets[i] = slices.Compact(s)
+		switch n.op {
+		case opRace, opKofN, opTimeout, opRetry:
+			kidSets := make([][]int32, len(n.kids))
+			for p, c := range n.kids {
+				kidSets[p] = sets[c]
+			}
+			n.groups = fateGroups(kidSets)
+			for _, g := range n.groups {
+				n.multi = n.multi || len(g.members) > 1
+			}
+		}
+	}
+}
+
+// fateGroups partitions children into the connected components of the
+// "share a failure domain" relation. Groups are ordered by their first
+// member; members ascend.
+func fateGroups(sets [][]int32) []group {
+	parent := make([]int, len(sets))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(x int) int {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	first := map[int32]int{}
+	for i, s := range sets {
+		for _, d := range s {
+			if f, ok := first[d]; ok {
+				a, b := find(f), find(i)
+				parent[max(a, b)] = min(a, b)
+			} else {
+				first[d] = i
+			}
+		}
+	}
+	var groups []group
+	at := map[int]int{}
+	for i := range sets {
+		r := find(i)
+		gi, ok := at[r]
+		if !ok {
+			gi = len(groups)
+			at[r] = gi
+			groups = append(groups, group{})
+		}
+		groups[gi].members = append(groups[gi].members, i)
+	}
+	for gi := range groups {
+		g := &groups[gi]
+		if len(g.members) < 2 {
+			continue
+		}
+		local := map[int32]int{}
+		for _, m := range g.members {
+			for _, d := range sets[m] {
+				local[d]++
+			}
+		}
+		for d, c := range local {
+			if c > 1 {
+				g.shared = append(g.shared, d)
+			}
+		}
+		slices.Sort(g.shared)
+	}
+	return groups
+}

@@ -1,0 +1,100 @@
+// Package govern turns derived bounds into governance decisions: PASS,
+// REVIEW or FAIL, each with the reasons a reviewer needs.
+package govern
+
+import (
+	"fmt"
+
+	"github.com/emac-dev/emac/internal/model"
+)
+
+// Verdict is a governance decision.
+type Verdict string
+
+// Verdicts, from best to worst.
+const (
+	Pass   Verdict = "PASS"
+	Review Verdict = "REVIEW"
+	Fail   Verdict = "FAIL"
+)
+
+// Bounds are the derived numbers a decision is made on.
+type Bounds struct {
+	Optimistic, Pessimistic float64
+	// Latency holds the latency numbers, or nil when there are none.
+	Latency *LatencyBounds
+}
+
+// LatencyBounds are the three latency numbers for the objective's quantile.
+type LatencyBounds struct {
+	Estimate, UpperConfidence, UpperBound float64
+}
+
+// Decision is a verdict and the reasons for it, most important first.
+type Decision struct {
+	Verdict Verdict
+	Reasons []string
+}
+
+// Decide applies the journey's governance policy to its bounds: FAIL when
+// the bound named by useBoundsForAutomation misses an objective; REVIEW when
+// the model needs a human (domains disagree, model confidence below
+// minConfidence); PASS otherwise. Reasons for every finding are kept, so a
+// FAIL also lists what would need review.
+func Decide(j *model.Journey, b Bounds) Decision {
+	var fails, reviews []string
+	g := j.Governance
+	if t := j.Objective.Availability; t > 0 {
+		name, v := "pessimistic A-", b.Pessimistic
+		if g.AvailabilityBound == "optimistic" {
+			name, v = "optimistic A+", b.Optimistic
+		}
+		if v < t {
+			fails = append(fails, fmt.Sprintf("availability: %s %.8f is below the target %s", name, v, pct(t)))
+		} else if b.Pessimistic < t {
+			reviews = append(reviews, fmt.Sprintf(
+				"availability: optimistic A+ meets the target %s but pessimistic A- %.8f does not (shared-fate risk)", pct(t), b.Pessimistic))
+		}
+	}
+	if lo := j.Objective.Latency; lo != nil && b.Latency != nil {
+		name, v := latencyBound(g.LatencyBound, b.Latency)
+		if v > lo.ThresholdSeconds {
+			fails = append(fails, fmt.Sprintf("latency: p%s %s %.4gs exceeds the threshold %.4gs",
+				quantileName(lo.Quantile), name, v, lo.ThresholdSeconds))
+		}
+	}
+	reviews = append(reviews, j.Review...)
+	if d := j.Discovered; d != nil && d.Confidence < g.MinConfidence {
+		reviews = append(reviews, fmt.Sprintf("discovered model %s has confidence %.2f, below minConfidence %.2f",
+			d.Name, d.Confidence, g.MinConfidence))
+	}
+	switch {
+	case len(fails) > 0:
+		return Decision{Verdict: Fail, Reasons: append(fails, reviews...)}
+	case len(reviews) > 0:
+		return Decision{Verdict: Review, Reasons: reviews}
+	}
+	return Decision{Verdict: Pass, Reasons: passReasons(j, b)}
+}
+
+func latencyBound(kind string, l *LatencyBounds) (string, float64) {
+	switch kind {
+	case "estimate":
+		return "estimate", l.Estimate
+	case "dependenceFree":
+		return "dependence-free upper bound", l.UpperBound
+	}
+	return "upper confidence bound", l.UpperConfidence
+}
+
+func passReasons(j *model.Journey, b Bounds) []string {
+	var out []string
+	if t := j.Objective.Availability; t > 0 {
+		out = append(out, fmt.Sprintf("availability: pessimistic A- %.8f meets the target %s", b.Pessimistic, pct(t)))
+	}
+	return out
+}
+
+func pct(v float64) string { return fmt.Sprintf("%.6g%%", v*100) }
+
+func quantileName(q float64) string { return fmt.Sprintf("%g", q*100) }

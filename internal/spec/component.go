@@ -1,0 +1,207 @@
+package spec
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/emac-dev/emac/api/v1alpha1"
+	"github.com/emac-dev/emac/internal/journey"
+	"github.com/emac-dev/emac/internal/model"
+)
+
+var componentKinds = []string{"service", "external_dependency", "database", "queue", "cache", "function"}
+
+func (r *resolver) component(name string, c *v1alpha1.Component, level float64) *model.Component {
+	out := &model.Component{Name: name, Kind: c.Kind, Pos: c.Pos, MissingData: "ignore"}
+	if name == "skip" {
+		r.diags.Errorf(c.Pos, "component name %q is reserved for the optional step", name)
+	}
+	if c.Kind != "" && !slices.Contains(componentKinds, c.Kind) {
+		r.diags.Warnf(c.Pos, "component %q has unusual kind %q (known: %s)", name, c.Kind, strings.Join(componentKinds, ", "))
+	}
+	switch c.MissingData {
+	case "", "ignore":
+	case "good", "bad":
+		out.MissingData = c.MissingData
+	default:
+		r.diags.Errorf(c.Pos, "component %q: missingData %q is not supported (want good, bad or ignore)", name, c.MissingData)
+	}
+	for _, d := range c.FailureDomains {
+		if d == "" {
+			r.diags.Errorf(c.Pos, "component %q has an empty failure-domain name", name)
+		}
+	}
+	out.Domains = slices.Compact(slices.Sorted(slices.Values(c.FailureDomains)))
+	out.Availability = r.availability(name, c, level)
+	r.checkLatency(name, c.Latency)
+	return out
+}
+
+func (r *resolver) availability(name string, c *v1alpha1.Component, level float64) model.Availability {
+	switch {
+	case c.Availability != nil && c.AtomicSLORef != "":
+		r.diags.Errorf(c.Availability.Pos, "component %q has both availability and atomicSLORef; give one", name)
+	case c.Availability != nil:
+		return r.inlineAvailability(name, c.Availability, level)
+	case c.AtomicSLORef != "":
+		return r.sloAvailability(name, c)
+	default:
+		r.diags.Errorf(c.Pos, "component %q has no availability evidence: set availability (a number or {good, total}) or atomicSLORef", name)
+	}
+	return model.Availability{Point: 1, Lower: 1}
+}
+
+func (r *resolver) inlineAvailability(name string, a *v1alpha1.AvailabilityEvidence, level float64) model.Availability {
+	if a.Value != nil {
+		v := *a.Value
+		if !(v > 0 && v <= 1) {
+			r.diags.Errorf(a.Pos, "component %q: availability must be in (0, 1], got %s", name, journey.FormatFloat(v))
+		}
+		return model.Availability{Point: v, Lower: v, Source: "inline"}
+	}
+	good, total := *a.Good, *a.Total
+	if !(total > 0 && good >= 0 && good <= total) || math.IsInf(total, 0) {
+		r.diags.Errorf(a.Pos, "component %q: need 0 <= good <= total and total > 0, got good=%s total=%s",
+			name, journey.FormatFloat(good), journey.FormatFloat(total))
+		return model.Availability{Point: 1, Lower: 1}
+	}
+	return model.Availability{
+		Point: good / total, Lower: WilsonLower(good, total, level),
+		Good: good, Total: total, Source: "inline counts",
+	}
+}
+
+// WilsonLower returns the lower end of the two-sided Wilson score interval
+// for good successes in total trials at the given confidence level.
+func WilsonLower(good, total, level float64) float64 {
+	if total <= 0 {
+		return 0
+	}
+	z := normalQuantile(1 - (1-level)/2)
+	p := good / total
+	z2n := z * z / total
+	centre := p + z2n/2
+	half := z * math.Sqrt(p*(1-p)/total+z2n/(4*total))
+	return max(0, (centre-half)/(1+z2n))
+}
+
+// normalQuantile is the standard normal quantile function.
+func normalQuantile(p float64) float64 { return -math.Sqrt2 * math.Erfcinv(2*p) }
+
+func (r *resolver) sloAvailability(name string, c *v1alpha1.Component) model.Availability {
+	ref, ok := strings.CutPrefix(c.AtomicSLORef, "openslo:")
+	if !ok {
+		r.diags.Errorf(c.Pos, "component %q: atomicSLORef %q must look like openslo:NAME", name, c.AtomicSLORef)
+		return model.Availability{Point: 1, Lower: 1}
+	}
+	slo, ok := r.slos[ref]
+	if !ok {
+		r.diags.Errorf(c.Pos, "component %q: atomicSLORef names OpenSLO SLO %q, which is not among the documents read%s",
+			name, ref, r.closeSLO(ref))
+		return model.Availability{Point: 1, Lower: 1}
+	}
+	target, ok := sloTarget(slo)
+	if !ok {
+		r.diags.Errorf(slo.Spec.Pos, "OpenSLO SLO %q has no ratio objective with a target in (0, 1] (needed by component %q)", ref, name)
+		return model.Availability{Point: 1, Lower: 1}
+	}
+	return model.Availability{Point: target, Lower: target, Source: "openslo:" + ref}
+}
+
+// sloTarget returns the first objective target of an SLO (target, or
+// targetPercent/100), ignoring threshold objectives that carry op/value.
+func sloTarget(s *v1alpha1.SLO) (float64, bool) {
+	for _, o := range s.Spec.Objectives {
+		if o.Op != "" || o.Value != nil {
+			continue
+		}
+		t := -1.0
+		switch {
+		case o.Target != nil:
+			t = *o.Target
+		case o.TargetPercent != nil:
+			t = *o.TargetPercent / 100
+		}
+		if t > 0 && t <= 1 {
+			return t, true
+		}
+	}
+	return 0, false
+}
+
+func (r *resolver) closeSLO(ref string) string {
+	names := make([]string, 0, len(r.slos))
+	for n := range r.slos {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	best, dist := "", 4
+	for _, n := range names {
+		if d := editDistance(ref, n); d < dist {
+			best, dist = n, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	if len(names) == 0 {
+		return " (no OpenSLO SLO documents were read; pass their directory too)"
+	}
+	return ""
+}
+
+// checkLatency checks that exactly one latency law is given and that its
+// numbers are sane.
+func (r *resolver) checkLatency(name string, l *v1alpha1.LatencyLaw) {
+	if l == nil {
+		return
+	}
+	n := 0
+	for _, set := range []bool{l.Lognormal != nil, l.Exponential != nil, l.Histogram != nil,
+		l.Samples != nil, l.SamplesFile != "", l.Quantiles != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		r.diags.Errorf(l.Pos, "component %q: latency needs exactly one of lognormal, exponential, histogram, samples, samplesFile, quantiles (got %d)", name, n)
+		return
+	}
+	switch {
+	case l.Lognormal != nil:
+		if l.Lognormal.Median == nil || l.Lognormal.Median.Seconds <= 0 || l.Lognormal.Sigma <= 0 {
+			r.diags.Errorf(l.Lognormal.Pos, "component %q: lognormal needs a positive median and a positive sigma", name)
+		}
+	case l.Exponential != nil:
+		if l.Exponential.Mean == nil || l.Exponential.Mean.Seconds <= 0 {
+			r.diags.Errorf(l.Exponential.Pos, "component %q: exponential needs a positive mean", name)
+		}
+	case l.Histogram != nil:
+		r.checkHistogram(name, l.Histogram)
+	case l.Samples != nil:
+		for _, s := range l.Samples {
+			if s < 0 || math.IsNaN(s) {
+				r.diags.Errorf(l.Pos, "component %q: latency samples must be non-negative seconds", name)
+				break
+			}
+		}
+	}
+}
+
+func (r *resolver) checkHistogram(name string, h *v1alpha1.Histogram) {
+	if len(h.Counts) != len(h.Bounds)+1 {
+		r.diags.Errorf(h.Pos, "component %q: histogram needs one more count than bounds (the +Inf bucket): %d bounds, %d counts",
+			name, len(h.Bounds), len(h.Counts))
+	}
+	if !slices.IsSorted(h.Bounds) || len(slices.Compact(slices.Clone(h.Bounds))) != len(h.Bounds) {
+		r.diags.Errorf(h.Pos, "component %q: histogram bounds must be strictly increasing", name)
+	}
+	for _, c := range h.Counts {
+		if c < 0 {
+			r.diags.Errorf(h.Pos, "component %q: histogram counts must be non-negative", name)
+			break
+		}
+	}
+}

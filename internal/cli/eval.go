@@ -118,19 +118,10 @@ func writeEval(w io.Writer, out evalOutput, format string) error {
 	case "yaml":
 		enc := yaml.NewEncoder(w)
 		enc.SetIndent(2)
-		if err := enc.Encode(toYAMLValue(out)); err != nil {
+		if err := enc.Encode(out); err != nil {
 			return err
 		}
 		return enc.Close()
 	}
 	return writeEvalText(w, out)
-}
-
-// toYAMLValue converts out to generic values through JSON so that YAML
-// output uses the same keys as JSON.
-func toYAMLValue(out evalOutput) any {
-	data, _ := json.Marshal(out)
-	var v any
-	_ = json.Unmarshal(data, &v)
-	return v
 }

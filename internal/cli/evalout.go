@@ -13,54 +13,54 @@ import (
 
 // evalOutput is the JSON contract of `emac eval --format json` (DESIGN §5).
 type evalOutput struct {
-	Journeys []journeyResult `json:"journeys"`
+	Journeys []journeyResult `json:"journeys" yaml:"journeys"`
 }
 
 type journeyResult struct {
-	Journey      string          `json:"journey"`
-	Objective    objectiveOut    `json:"objective"`
-	Availability availabilityOut `json:"availability"`
-	Latency      *latencyOut     `json:"latency"`
-	Decision     decisionOut     `json:"decision"`
-	Confidence   float64         `json:"confidence"`
-	Contributors []contributor   `json:"contributors"`
-	Assumptions  []string        `json:"assumptions"`
+	Journey      string          `json:"journey" yaml:"journey"`
+	Objective    objectiveOut    `json:"objective" yaml:"objective"`
+	Availability availabilityOut `json:"availability" yaml:"availability"`
+	Latency      *latencyOut     `json:"latency" yaml:"latency"`
+	Decision     decisionOut     `json:"decision" yaml:"decision"`
+	Confidence   float64         `json:"confidence" yaml:"confidence"`
+	Contributors []contributor   `json:"contributors" yaml:"contributors"`
+	Assumptions  []string        `json:"assumptions" yaml:"assumptions"`
 	// birnbaum is shown in the text table only.
 	birnbaum map[string]float64
 }
 
 type objectiveOut struct {
-	Availability *float64             `json:"availability"`
-	Window       string               `json:"window"`
-	Latency      *latencyObjectiveOut `json:"latency"`
+	Availability *float64             `json:"availability" yaml:"availability"`
+	Window       string               `json:"window" yaml:"window"`
+	Latency      *latencyObjectiveOut `json:"latency" yaml:"latency"`
 }
 
 type latencyObjectiveOut struct {
-	Quantile         float64 `json:"quantile"`
-	ThresholdSeconds float64 `json:"thresholdSeconds"`
+	Quantile         float64 `json:"quantile" yaml:"quantile"`
+	ThresholdSeconds float64 `json:"thresholdSeconds" yaml:"thresholdSeconds"`
 }
 
 type availabilityOut struct {
-	Optimistic  float64 `json:"optimistic"`
-	Pessimistic float64 `json:"pessimistic"`
+	Optimistic  float64 `json:"optimistic" yaml:"optimistic"`
+	Pessimistic float64 `json:"pessimistic" yaml:"pessimistic"`
 }
 
 type latencyOut struct {
-	Quantile               float64 `json:"quantile"`
-	EstimateSeconds        float64 `json:"estimateSeconds"`
-	UpperConfidenceSeconds float64 `json:"upperConfidenceSeconds"`
-	UpperBoundSeconds      float64 `json:"upperBoundSeconds"`
+	Quantile               float64 `json:"quantile" yaml:"quantile"`
+	EstimateSeconds        float64 `json:"estimateSeconds" yaml:"estimateSeconds"`
+	UpperConfidenceSeconds float64 `json:"upperConfidenceSeconds" yaml:"upperConfidenceSeconds"`
+	UpperBoundSeconds      float64 `json:"upperBoundSeconds" yaml:"upperBoundSeconds"`
 }
 
 type decisionOut struct {
-	Verdict string   `json:"verdict"`
-	Reasons []string `json:"reasons"`
+	Verdict string   `json:"verdict" yaml:"verdict"`
+	Reasons []string `json:"reasons" yaml:"reasons"`
 }
 
 type contributor struct {
-	Name        string  `json:"name"`
-	Kind        string  `json:"kind"`
-	BudgetShare float64 `json:"budgetShare"`
+	Name        string  `json:"name" yaml:"name"`
+	Kind        string  `json:"kind" yaml:"kind"`
+	BudgetShare float64 `json:"budgetShare" yaml:"budgetShare"`
 }
 
 func newJourneyResult(j *model.Journey, a compute.AvailabilityResult, cs []compute.Contributor, d govern.Decision) journeyResult {

@@ -61,6 +61,9 @@ func (r *resolver) inlineAvailability(name string, a *v1alpha1.AvailabilityEvide
 		}
 		return model.Availability{Point: v, Lower: v, Source: "inline"}
 	}
+	if a.Good == nil || a.Total == nil {
+		return model.Availability{Point: 1, Lower: 1} // reported while decoding
+	}
 	good, total := *a.Good, *a.Total
 	if !(total > 0 && good >= 0 && good <= total) || math.IsInf(total, 0) {
 		r.diags.Errorf(a.Pos, "component %q: need 0 <= good <= total and total > 0, got good=%s total=%s",

@@ -94,15 +94,19 @@ func (d *decoder) setPos(n *yaml.Node, v reflect.Value) {
 }
 
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, what string) {
+	d.setPos(n, v)
 	if n.Kind != yaml.MappingNode {
 		d.errorf(n, "%s must be a mapping, not %s", what, describe(n))
 		return
 	}
-	d.setPos(n, v)
 	fields := structFields(v.Type())
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
+		if key.Kind != yaml.ScalarNode {
+			d.errorf(key, "keys of %s must be names, not %s", what, describe(key))
+			continue
+		}
 		if seen[key.Value] {
 			d.errorf(key, "duplicate key %q in %s", key.Value, what)
 			continue
@@ -198,6 +202,10 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, what string) {
 	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
+		if key.Kind != yaml.ScalarNode {
+			d.errorf(key, "keys of %s must be names, not %s", what, describe(key))
+			continue
+		}
 		k := reflect.ValueOf(key.Value).Convert(v.Type().Key())
 		if m.MapIndex(k).IsValid() {
 			d.errorf(key, "duplicate key %q in %s", key.Value, what)

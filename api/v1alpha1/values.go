@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/emac-dev/emac/internal/diag"
+	"github.com/emac-dev/emac/internal/journey"
 )
 
 // Duration is a length of time written as a Go/Prometheus duration string
@@ -46,38 +46,14 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// ParseDuration parses a Go duration ("1.5s", "250us") or a Prometheus
-// duration with d, w, y units ("30d", "1w") into seconds.
+// ParseDuration parses a Go or Prometheus duration ("1.5s", "250us", "30d",
+// "1w") into seconds.
 func ParseDuration(s string) (float64, error) {
-	if g, err := time.ParseDuration(s); err == nil {
-		return g.Seconds(), nil
-	}
-	units := []struct {
-		suffix string
-		sec    float64
-	}{{"y", 365 * 86400}, {"w", 7 * 86400}, {"d", 86400}}
-	total, rest := 0.0, s
-	for _, u := range units {
-		if i := strings.Index(rest, u.suffix); i > 0 {
-			n, err := strconv.ParseFloat(rest[:i], 64)
-			if err != nil {
-				return 0, fmt.Errorf("bad duration %q", s)
-			}
-			total += n * u.sec
-			rest = rest[i+1:]
-		}
-	}
-	if rest == s {
+	v, err := journey.ParseDuration(s)
+	if err != nil {
 		return 0, fmt.Errorf("bad duration %q (want e.g. 200ms, 1.5s, 5m, 30d)", s)
 	}
-	if rest != "" {
-		g, err := time.ParseDuration(rest)
-		if err != nil {
-			return 0, fmt.Errorf("bad duration %q (want e.g. 200ms, 1.5s, 5m, 30d)", s)
-		}
-		total += g.Seconds()
-	}
-	return total, nil
+	return v, nil
 }
 
 // Probability is a Cond branch probability: a number, an interval

@@ -98,7 +98,7 @@ func (p *parser) buildKofN(c *callSite) Node {
 	if !ok || branches == nil {
 		return nil
 	}
-	return &KofN{At{p.pos(c.name.off)}, v[0].int, branches}
+	return &KofN{At{p.pos(c.name.off)}, v[0].whole, branches}
 }
 
 func (p *parser) buildTimeout(c *callSite) Node {
@@ -128,7 +128,7 @@ func (p *parser) buildRetry(c *callSite) Node {
 	if !ok || children == nil {
 		return nil
 	}
-	return &Retry{At: At{p.pos(c.name.off)}, Attempts: v[0].int, PerTryTimeout: v[1].num,
+	return &Retry{At: At{p.pos(c.name.off)}, Attempts: v[0].whole, PerTryTimeout: v[1].num,
 		Backoff: v[2].num, Target: children[0], TimeoutProbability: v[3].ptr()}
 }
 

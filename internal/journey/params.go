@@ -30,9 +30,9 @@ var paramAliases = map[string]string{"hedgeafter": "hedge"}
 
 // value is a decoded parameter; set is false when it was not given.
 type value struct {
-	set bool
-	int int
-	num float64
+	set   bool
+	whole int
+	num   float64
 }
 
 // ptr returns the number's address, or nil when the value was not given.
@@ -46,6 +46,24 @@ func (v value) ptr() *float64 {
 // bindParams matches the call's parameters to defs and decodes them. It
 // reports unknown, duplicate, surplus, missing and malformed parameters.
 func (p *parser) bindParams(c *callSite, op string, defs []paramDef) ([]value, bool) {
+	toks, ok := p.matchParams(c, op, defs)
+	if ok { // after a bad parameter, "missing" ones are noise
+		ok = p.checkRequired(c, op, defs, toks)
+	}
+	vals := make([]value, len(defs))
+	for i, t := range toks {
+		if t != nil {
+			var good bool
+			vals[i], good = p.decode(*t, op, defs[i])
+			ok = ok && good
+		}
+	}
+	return vals, ok
+}
+
+// matchParams assigns each parameter item to a definition and returns the
+// value token given for each definition (nil when absent).
+func (p *parser) matchParams(c *callSite, op string, defs []paramDef) ([]*token, bool) {
 	toks := make([]*token, len(defs))
 	ok, next := true, 0
 	for _, it := range c.params {
@@ -75,16 +93,7 @@ func (p *parser) bindParams(c *callSite, op string, defs []paramDef) ([]value, b
 		}
 		toks[i] = &t
 	}
-	ok = p.checkRequired(c, op, defs, toks) && ok
-	vals := make([]value, len(defs))
-	for i, t := range toks {
-		if t != nil {
-			var good bool
-			vals[i], good = p.decode(*t, op, defs[i])
-			ok = ok && good
-		}
-	}
-	return vals, ok
+	return toks, ok
 }
 
 // namedParam returns the index of the definition a name=value item names,
@@ -154,7 +163,7 @@ func (p *parser) decode(t token, op string, d paramDef) (value, bool) {
 	var err error
 	switch d.kind {
 	case valInt:
-		v.int, err = parseInt(t.text)
+		v.whole, err = parseInt(t.text)
 	case valDuration:
 		v.num, err = ParseDuration(t.text)
 	default:

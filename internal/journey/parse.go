@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/emac-dev/emac/internal/diag"
@@ -91,11 +92,11 @@ type item struct {
 func (it item) describe() string {
 	switch it.kind {
 	case itemInterval:
-		return "interval [" + it.lo.text + ", " + it.hi.text + "]"
+		return "interval " + strconv.Quote("["+it.lo.text+", "+it.hi.text+"]")
 	case itemNamed:
-		return "parameter " + it.tok.text + "=" + it.val.text
+		return "parameter " + strconv.Quote(it.tok.text+"="+it.val.text)
 	case itemNode:
-		return "operator " + it.tok.text
+		return "operator " + strconv.Quote(it.tok.text)
 	}
 	return it.tok.describe()
 }

@@ -116,9 +116,9 @@ func TestParseBad(t *testing.T) {
 		{"Cond([0.7; a, b)", 10, `expected "," but found ";"`},
 		{"Cond(0.5s; a, b)", 6, `invalid probability "0.5s"`},
 		{"Cond(x=1; a, b)", 6, `Cond takes no named parameters, got "x"`},
-		{"Cond(Series(a); a, b)", 6, "expected a probability but found operator Series"},
+		{"Cond(Series(a); a, b)", 6, `expected a probability but found operator "Series"`},
 		{"Series(a=1)", 8, "Series takes no parameters"},
-		{"Series(a, b=1)", 11, "expected a component or operator but found parameter b=1"},
+		{"Series(a, b=1)", 11, `expected a component or operator but found parameter "b=1"`},
 		{"Series(a, -b)", 11, `found "-"`},
 		{strings.Repeat("Series(", maxDepth+1) + "a" + strings.Repeat(")", maxDepth+1), 1 + 7*maxDepth, "expression nested too deeply"},
 	}
@@ -194,7 +194,7 @@ func TestParseImplicitProbability(t *testing.T) {
 		{"Cond(0.5, 0.3; a, b, c)", 0.2, 0.2},
 		{"Cond([0.7, 0.9]; a, b)", 0.1, 0.3},
 		{"Cond([0.5, 0.9], [0.3, 0.4]; a, b, c)", 0, 0.2}, // lower end raised to 0
-		{"Cond(p_hit; a, b)", 0, 0},                     // filled by Bind
+		{"Cond(p_hit; a, b)", 0, 0},                       // filled by Bind
 		{"Cond(a)", 1, 1},
 		{"Cond(0.7, 0.5; a, b, c)", -0.2, -0.2}, // left for Validate
 	}

@@ -37,14 +37,16 @@ func didYouMean(name string, candidates []string) string {
 	return " (did you mean " + strings.Join(quoted[:last], ", ") + " or " + quoted[last] + "?)"
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
+// editDistance is the optimal-string-alignment distance between a and b, in
+// bytes: insertions, deletions, substitutions and swaps of adjacent bytes
+// ("p_hti" → "p_hit") cost 1 each.
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	rows := [3][]int{make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)}
+	for j := range rows[1] { // row r lives in rows[(r+1)%3]
+		rows[1][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
+		pp, prev, cur := rows[(i+2)%3], rows[i%3], rows[(i+1)%3] // rows i−2, i−1, i
 		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
@@ -52,8 +54,10 @@ func editDistance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], pp[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return rows[(len(a)+1)%3][len(b)]
 }

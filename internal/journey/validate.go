@@ -86,8 +86,13 @@ func (v *validator) node(n Node) {
 	}
 }
 
-// children reports nil children, which a tree built from YAML may have.
+// children reports nil children, which a tree built from YAML may have;
+// Timeout and Retry name theirs.
 func (v *validator) children(n Node) {
+	switch n.(type) {
+	case *Timeout, *Retry:
+		return
+	}
 	for i, c := range n.Children() {
 		if c == nil {
 			v.errs.Errorf(n.Position(), "%s child %d is missing", opName(n), i+1)

@@ -96,7 +96,11 @@ func Availability(j *model.Journey) (AvailabilityResult, error) {
 	for _, n := range t.notes {
 		all.add(n)
 	}
-	t.trace(int32(root), &res.Trace)
+	exprs := make([]string, len(t.nodes))
+	for i := range t.nodes {
+		exprs[i] = t.nodes[i].src.String()
+	}
+	t.trace(int32(root), exprs, &res.Trace)
 	for _, s := range res.Trace {
 		for _, a := range s.Assumptions {
 			all.add(a)
@@ -104,6 +108,18 @@ func Availability(j *model.Journey) (AvailabilityResult, error) {
 	}
 	res.Assumptions = all.list
 	return res, nil
+}
+
+// Bounds returns only A+ and A− of j, skipping the derivation trace; use
+// it where many variants of a journey are evaluated (what-if, guards).
+func Bounds(j *model.Journey) (optimistic, pessimistic float64, err error) {
+	t, err := build(j)
+	if err != nil {
+		return 0, 0, err
+	}
+	t.evalAll()
+	root := len(t.nodes) - 1
+	return t.plus[root], t.minus[root], nil
 }
 
 // assumptions is an insertion-ordered set of strings.
@@ -122,22 +138,23 @@ func (a *assumptions) add(s string) {
 	}
 }
 
-// trace appends the steps of node i's subtree in pre-order.
-func (t *tree) trace(i int32, out *[]Step) {
+// trace appends the steps of node i's subtree in pre-order; exprs holds
+// every node's canonical expression.
+func (t *tree) trace(i int32, exprs []string, out *[]Step) {
 	n := &t.nodes[i]
 	v := t.evalNode(i)
 	st := Step{
 		Path:        n.path,
 		Kind:        journey.Kind(n.src),
-		Expr:        n.src.String(),
+		Expr:        exprs[i],
 		Optimistic:  v.plus,
 		Pessimistic: v.minus,
 	}
-	st.Formula, st.Assumptions = t.describe(n, v)
+	st.Formula, st.Assumptions = t.describe(n, v, exprs)
 	for _, g := range n.groups {
 		fg := FateGroup{Children: g.members}
 		for _, m := range g.members {
-			fg.Members = append(fg.Members, n.src.Children()[m].String())
+			fg.Members = append(fg.Members, exprs[n.kids[m]])
 		}
 		for _, d := range g.shared {
 			fg.SharedDomains = append(fg.SharedDomains, t.domains[d])
@@ -146,6 +163,6 @@ func (t *tree) trace(i int32, out *[]Step) {
 	}
 	*out = append(*out, st)
 	for _, c := range n.kids {
-		t.trace(c, out)
+		t.trace(c, exprs, out)
 	}
 }

@@ -227,3 +227,58 @@ func TestAvailabilityErrors(t *testing.T) {
 		t.Error("nil journey: no error")
 	}
 }
+
+// TestPessimisticSoundUnderCommonShock checks A− against a law the copula
+// simulation cannot produce: branches of one domain that, given a common
+// shock level Θ, succeed independently with probability Θ. Such mixtures are
+// positively dependent, yet for 1 < k < n they push P(at least k) below both
+// the comonotone and the independent value, so A− needs the dependence-free
+// bound.
+func TestPessimisticSoundUnderCommonShock(t *testing.T) {
+	tests := []struct {
+		n, k  int
+		theta []float64 // shock levels
+		w     []float64 // their probabilities
+	}{
+		{3, 2, []float64{1, 0.4}, []float64{0.9, 0.1}},
+		{4, 2, []float64{1, 0.3}, []float64{0.95, 0.05}},
+		{5, 3, []float64{0.999, 0.5}, []float64{0.9, 0.1}},
+		{4, 3, []float64{1, 0.9, 0.6}, []float64{0.8, 0.15, 0.05}},
+		{3, 1, []float64{1, 0.2}, []float64{0.9, 0.1}},
+		{3, 3, []float64{1, 0.7}, []float64{0.9, 0.1}},
+	}
+	for _, tc := range tests {
+		var a, truth float64
+		for i, th := range tc.theta {
+			a += tc.w[i] * th
+			truth += tc.w[i] * binomialTail(tc.n, tc.k, th)
+		}
+		comps := map[string]comp{}
+		var kids []journey.Node
+		for i := range tc.n {
+			name := string(rune('a' + i))
+			comps[name] = comp{a: a, domains: []string{"shock"}}
+			kids = append(kids, leaf(name))
+		}
+		got, err := compute.Availability(journeyOf(kofn(tc.k, kids...), comps))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Pessimistic > truth+1e-12 {
+			t.Errorf("KofN(%d of %d), marginal %.4f: A− = %.6f exceeds the true %.6f", tc.k, tc.n, a, got.Pessimistic, truth)
+		}
+	}
+}
+
+// binomialTail is P(at least k of n independent successes of probability p).
+func binomialTail(n, k int, p float64) float64 {
+	var s float64
+	for j := k; j <= n; j++ {
+		c := 1.0
+		for i := range j {
+			c = c * float64(n-i) / float64(i+1)
+		}
+		s += c * math.Pow(p, float64(j)) * math.Pow(1-p, float64(n-j))
+	}
+	return s
+}

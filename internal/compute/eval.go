@@ -74,7 +74,7 @@ func (t *tree) evalNode(i int32) value {
 		v.shared = v.indep
 	case opRace:
 		v.plus, v.indep = anyOf(p), anyOf(m)
-		v.shared = anyOf(m)
+		v.shared = t.raceShared(m, n.groups)
 	case opKofN:
 		t.evalKofN(n, p, m, &v)
 	case opTimeout:

@@ -92,15 +92,20 @@ func Sensitivity(j *model.Journey) ([]Contributor, error) {
 // the ancestors of their leaves, returns the root's A+ and A−, and restores
 // the tree.
 func (t *tree) perturb(comps []int32, a float64) (plus, minus float64) {
-	marked := map[int32]bool{}
+	if len(t.marked) != len(t.nodes) {
+		t.marked = make([]bool, len(t.nodes))
+	}
 	var dirty []int32
 	for _, c := range comps {
 		for _, leaf := range t.occ[c] {
-			for i := leaf; i >= 0 && !marked[i]; i = t.nodes[i].parent {
-				marked[i] = true
+			for i := leaf; i >= 0 && !t.marked[i]; i = t.nodes[i].parent {
+				t.marked[i] = true
 				dirty = append(dirty, i)
 			}
 		}
+	}
+	for _, i := range dirty {
+		t.marked[i] = false
 	}
 	slices.Sort(dirty) // post-order: children first
 	savedComp := make([][2]float64, len(comps))

@@ -19,8 +19,8 @@ func TestSensitivityCheckoutArtifact(t *testing.T) {
 	pay := share(0.9995 * 0.999 * 0.999)
 	k8s := share(0.995)
 	type want struct {
-		name, kind       string
-		share, birnbaum  float64
+		name, kind      string
+		share, birnbaum float64
 	}
 	wants := []want{
 		{"paya", "component", pay, 0.9995 * 0.999 * 0.999 * 0.005},

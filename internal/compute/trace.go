@@ -7,8 +7,9 @@ import (
 	"github.com/emac-dev/emac/internal/journey"
 )
 
-// describe returns the formula and the assumptions of node n evaluated to v.
-func (t *tree) describe(n *node, v value) (string, []string) {
+// describe returns the formula and the assumptions of node n evaluated to
+// v; exprs holds every node's canonical expression.
+func (t *tree) describe(n *node, v value, exprs []string) (string, []string) {
 	ff := journey.FormatFloat
 	var notes []string
 	var f string
@@ -51,9 +52,9 @@ func (t *tree) describe(n *node, v value) (string, []string) {
 	case opTimeout:
 		f, notes = t.describeTimeout(n, v)
 	case opRetry:
-		f, notes = t.describeRetry(n, v)
+		f, notes = t.describeRetry(n, v, t.nodeName(n.kids[0], exprs))
 	}
-	notes = append(notes, t.groupNotes(n)...)
+	notes = append(notes, t.groupNotes(n, exprs)...)
 	return f, notes
 }
 
@@ -108,7 +109,7 @@ func (t *tree) describeTimeout(n *node, v value) (string, []string) {
 	return f, notes
 }
 
-func (t *tree) describeRetry(n *node, v value) (string, []string) {
+func (t *tree) describeRetry(n *node, v value, target string) (string, []string) {
 	r := n.src.(*journey.Retry)
 	var notes []string
 	if !n.tpSet && r.PerTryTimeout > 0 {
@@ -117,7 +118,7 @@ func (t *tree) describeRetry(n *node, v value) (string, []string) {
 	}
 	if n.k > 1 {
 		notes = append(notes, fmt.Sprintf("Retry at %s: the %d attempts of %s share fate (same components): A− counts a single attempt",
-			n.path, n.k, r.Target))
+			n.path, n.k, target))
 	}
 	f := fmt.Sprintf("S(τ) = A_target·(1 − tp), tp = %s; A+ = 1 − (1 − S+)^%d; A− = min(shared fate S− = %s, independent 1 − (1 − S−)^%d = %s)",
 		journey.FormatFloat(n.tp), n.k, journey.FormatFloat(v.shared), n.k, journey.FormatFloat(v.indep))
@@ -125,19 +126,18 @@ func (t *tree) describeRetry(n *node, v value) (string, []string) {
 }
 
 // groupNotes states every fate group of two or more children at n.
-func (t *tree) groupNotes(n *node) []string {
+func (t *tree) groupNotes(n *node, exprs []string) []string {
 	if n.op == opRetry {
 		return nil // stated by describeRetry
 	}
 	var notes []string
-	kids := n.src.Children()
 	for _, g := range n.groups {
 		if len(g.members) < 2 {
 			continue
 		}
 		names := make([]string, len(g.members))
 		for i, m := range g.members {
-			names[i] = kids[m].String()
+			names[i] = t.nodeName(n.kids[m], exprs)
 		}
 		doms := make([]string, len(g.shared))
 		for i, d := range g.shared {
@@ -158,6 +158,19 @@ func (t *tree) groupNotes(n *node) []string {
 		notes = append(notes, s)
 	}
 	return notes
+}
+
+// maxNameLen is the longest expression used to name a node in an
+// assumption; longer subtrees are named by their path.
+const maxNameLen = 60
+
+// nodeName names node i in an assumption: its expression when short,
+// otherwise its path.
+func (t *tree) nodeName(i int32, exprs []string) string {
+	if len(exprs[i]) <= maxNameLen {
+		return exprs[i]
+	}
+	return t.nodes[i].path
 }
 
 // andList joins "a", "a and b", "a, b and c".

@@ -68,6 +68,7 @@ type tree struct {
 	plus     []float64 // per node: A+
 	minus    []float64 // per node: A−
 	notes    []string  // journey-level notes found while compiling
+	marked   []bool    // per node: scratch for perturb
 	s        scratch
 }
 
@@ -118,6 +119,9 @@ func build(j *model.Journey) (*tree, error) {
 		t.lower = append(t.lower, lo)
 	}
 	t.occ = make([][]int32, len(t.comps))
+	size := 0
+	journey.Walk(j.Root, func(journey.Node) bool { size++; return true })
+	t.nodes = make([]node, 0, size)
 	t.add(j.Root, label(j.Root), -1, &errs)
 	if errs.HasErrors() {
 		return nil, errs.Err()
@@ -267,6 +271,10 @@ func lateFraction(p *float64, pos diag.Pos, errs *diag.List) (float64, bool) {
 // groups of the children of every redundancy operator.
 func (t *tree) groupAll() {
 	sets := make([][]int32, len(t.nodes))
+	first := make([]int, len(t.domains))
+	for d := range first {
+		first[d] = -1
+	}
 	for i := range t.nodes {
 		n := &t.nodes[i]
 		switch n.op {
@@ -288,7 +296,7 @@ func (t *tree) groupAll() {
 			for p, c := range n.kids {
 				kidSets[p] = sets[c]
 			}
-			n.groups = fateGroups(kidSets)
+			n.groups = fateGroups(kidSets, first)
 			for _, g := range n.groups {
 				n.multi = n.multi || len(g.members) > 1
 			}
@@ -297,9 +305,11 @@ func (t *tree) groupAll() {
 }
 
 // fateGroups partitions children into the connected components of the
-// "share a failure domain" relation. Groups are ordered by their first
-// member; members ascend.
-func fateGroups(sets [][]int32) []group {
+// "share a failure domain" relation; sets are the children's sorted domain
+// sets and first, indexed by domain, must hold -1 everywhere (it is restored
+// before returning). Groups are ordered by their first member; members
+// ascend.
+func fateGroups(sets [][]int32, first []int) []group {
 	parent := make([]int, len(sets))
 	for i := range parent {
 		parent[i] = i
@@ -311,10 +321,9 @@ func fateGroups(sets [][]int32) []group {
 		}
 		return x
 	}
-	first := map[int32]int{}
 	for i, s := range sets {
 		for _, d := range s {
-			if f, ok := first[d]; ok {
+			if f := first[d]; f >= 0 {
 				a, b := find(f), find(i)
 				parent[max(a, b)] = min(a, b)
 			} else {
@@ -323,34 +332,41 @@ func fateGroups(sets [][]int32) []group {
 		}
 	}
 	var groups []group
-	at := map[int]int{}
+	at := make([]int, len(sets)) // root → group index + 1
 	for i := range sets {
 		r := find(i)
-		gi, ok := at[r]
-		if !ok {
-			gi = len(groups)
-			at[r] = gi
+		if at[r] == 0 {
 			groups = append(groups, group{})
+			at[r] = len(groups)
 		}
-		groups[gi].members = append(groups[gi].members, i)
+		g := &groups[at[r]-1]
+		g.members = append(g.members, i)
+	}
+	// first is reused as a per-domain member count within a group.
+	for _, s := range sets {
+		for _, d := range s {
+			first[d] = 0
+		}
 	}
 	for gi := range groups {
 		g := &groups[gi]
 		if len(g.members) < 2 {
 			continue
 		}
-		local := map[int32]int{}
 		for _, m := range g.members {
 			for _, d := range sets[m] {
-				local[d]++
-			}
-		}
-		for d, c := range local {
-			if c > 1 {
-				g.shared = append(g.shared, d)
+				first[d]++
+				if first[d] == 2 {
+					g.shared = append(g.shared, d)
+				}
 			}
 		}
 		slices.Sort(g.shared)
+	}
+	for _, s := range sets {
+		for _, d := range s {
+			first[d] = -1
+		}
 	}
 	return groups
 }

@@ -46,7 +46,7 @@ func (v *validator) resolve(n *Cond, given []Prob) (vals []Prob, ok bool) {
 				ok = false
 				continue
 			case !found:
-				v.errs.Errorf(pos, "unknown parameter %q%s", pr.Param, didYouMean(pr.Param, sortedKeys(v.params)))
+				v.errs.Errorf(pos, "unknown parameter %q%s", pr.Param, diag.DidYouMean(pr.Param, sortedKeys(v.params)))
 				ok = false
 				continue
 			}

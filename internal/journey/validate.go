@@ -105,7 +105,7 @@ func (v *validator) leaf(n *Leaf) {
 	case n.Name == "":
 		v.errs.Errorf(n.Pos, "empty component name")
 	case v.comps != nil && !v.comps[n.Name]:
-		v.errs.Errorf(n.Pos, "unknown component %q%s", n.Name, didYouMean(n.Name, trueKeys(v.comps)))
+		v.errs.Errorf(n.Pos, "unknown component %q%s", n.Name, diag.DidYouMean(n.Name, trueKeys(v.comps)))
 	}
 }
 

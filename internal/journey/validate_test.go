@@ -181,8 +181,8 @@ func TestDidYouMean(t *testing.T) {
 		{"checkout", []string{"cart", "search"}, ""},
 	}
 	for _, tt := range tests {
-		if got := didYouMean(tt.name, tt.candidates); got != tt.want {
-			t.Errorf("didYouMean(%q) = %q, want %q", tt.name, got, tt.want)
+		if got := diag.DidYouMean(tt.name, tt.candidates); got != tt.want {
+			t.Errorf("diag.DidYouMean(%q) = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }

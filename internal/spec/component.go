@@ -1,12 +1,12 @@
 package spec
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strings"
 
 	"github.com/emac-dev/emac/api/v1alpha1"
+	"github.com/emac-dev/emac/internal/diag"
 	"github.com/emac-dev/emac/internal/journey"
 	"github.com/emac-dev/emac/internal/model"
 )
@@ -135,24 +135,10 @@ func sloTarget(s *v1alpha1.SLO) (float64, bool) {
 }
 
 func (r *resolver) closeSLO(ref string) string {
-	names := make([]string, 0, len(r.slos))
-	for n := range r.slos {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	best, dist := "", 4
-	for _, n := range names {
-		if d := editDistance(ref, n); d < dist {
-			best, dist = n, d
-		}
-	}
-	if best != "" {
-		return fmt.Sprintf(" (did you mean %q?)", best)
-	}
-	if len(names) == 0 {
+	if len(r.slos) == 0 {
 		return " (no OpenSLO SLO documents were read; pass their directory too)"
 	}
-	return ""
+	return diag.DidYouMean(ref, sortedKeys(r.slos))
 }
 
 // checkLatency checks that exactly one latency law is given and that its

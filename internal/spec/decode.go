@@ -144,39 +144,13 @@ func suggest(key string, fields map[string]int) string {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	best, bestDist := "", 3
-	for _, k := range keys {
-		if dist := editDistance(strings.ToLower(key), strings.ToLower(k)); dist < bestDist {
-			best, bestDist = k, dist
-		}
-	}
-	if best != "" {
-		return fmt.Sprintf(" (did you mean %q?)", best)
+	if s := diag.DidYouMean(key, keys); s != "" {
+		return s
 	}
 	if len(keys) <= 12 {
 		return " (known fields: " + strings.Join(keys, ", ") + ")"
 	}
 	return ""
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, what string) {

@@ -1,4 +1,4 @@
-package journey
+package diag
 
 import (
 	"cmp"
@@ -7,10 +7,10 @@ import (
 	"strings"
 )
 
-// didYouMean returns ` (did you mean "x"?)` listing up to three candidates
+// DidYouMean returns ` (did you mean "x"?)` listing up to three candidates
 // close to name (edit distance at most a third of its length, at least 1,
 // ignoring case), or "" when none is close.
-func didYouMean(name string, candidates []string) string {
+func DidYouMean(name string, candidates []string) string {
 	type match struct {
 		name string
 		dist int

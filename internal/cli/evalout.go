@@ -140,6 +140,12 @@ func writeJourneyText(w io.Writer, r journeyResult) {
 		}
 		ctw.Flush()
 	}
+	if len(r.Assumptions) > 0 {
+		fmt.Fprintln(w, "\nassumptions")
+		for _, a := range r.Assumptions {
+			fmt.Fprintf(w, "  - %s\n", a)
+		}
+	}
 }
 
 func objectiveText(o objectiveOut) string {

@@ -271,14 +271,17 @@ type Component struct {
 }
 
 // LatencyLaw is a component's latency evidence; exactly one field is set.
+// AtomicSLORef names an OpenSLO SLO whose threshold objectives ("p% of calls
+// within v seconds", at least two) give quantile points.
 type LatencyLaw struct {
-	Pos         diag.Pos             `yaml:"-"`
-	Lognormal   *Lognormal           `yaml:"lognormal"`
-	Exponential *Exponential         `yaml:"exponential"`
-	Histogram   *Histogram           `yaml:"histogram"`
-	Samples     []float64            `yaml:"samples"`
-	SamplesFile string               `yaml:"samplesFile"`
-	Quantiles   map[string]*Duration `yaml:"quantiles"`
+	Pos          diag.Pos             `yaml:"-"`
+	AtomicSLORef string               `yaml:"atomicSLORef"`
+	Lognormal    *Lognormal           `yaml:"lognormal"`
+	Exponential  *Exponential         `yaml:"exponential"`
+	Histogram    *Histogram           `yaml:"histogram"`
+	Samples      []float64            `yaml:"samples"`
+	SamplesFile  string               `yaml:"samplesFile"`
+	Quantiles    map[string]*Duration `yaml:"quantiles"`
 }
 
 // Lognormal is a lognormal law given by its median and log-space sigma.

@@ -55,7 +55,7 @@ func loadJourneys(paths []string, modelFile string) (*loaded, error) {
 	if len(b.Intents) == 0 && !l.diags.HasErrors() {
 		return nil, fmt.Errorf("no JourneyIntent (apiVersion emac.dev/v1alpha1) found in %s", strings.Join(paths, ", "))
 	}
-	l.journeys = b.Resolve(l.sources, spec.Options{Model: modelFile}, l.diags)
+	l.journeys = b.Resolve(l.sources, spec.Options{Model: modelFile, ReadFile: os.ReadFile}, l.diags)
 	return l, nil
 }
 

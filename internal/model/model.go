@@ -9,6 +9,7 @@ import (
 
 	"github.com/emac-dev/emac/internal/diag"
 	"github.com/emac-dev/emac/internal/journey"
+	"github.com/emac-dev/emac/internal/law"
 )
 
 // Journey is one journey ready for computation.
@@ -96,6 +97,11 @@ type Component struct {
 	InferredDomains []string
 	// MissingData is the missing-data policy: "good", "bad" or "ignore".
 	MissingData string
+	// Latency is the latency law of the component's successful calls, or
+	// nil when there is no latency evidence.
+	Latency law.Law
+	// LatencySource says where the latency law came from.
+	LatencySource string
 }
 
 // AllDomains returns the union of declared and inferred domains, sorted.

@@ -35,7 +35,7 @@ func (r *resolver) component(name string, c *v1alpha1.Component, level float64) 
 	}
 	out.Domains = slices.Compact(slices.Sorted(slices.Values(c.FailureDomains)))
 	out.Availability = r.availability(name, c, level)
-	r.checkLatency(name, c.Latency)
+	out.Latency, out.LatencySource = r.latency(name, c.Latency)
 	return out
 }
 
@@ -139,58 +139,4 @@ func (r *resolver) closeSLO(ref string) string {
 		return " (no OpenSLO SLO documents were read; pass their directory too)"
 	}
 	return diag.DidYouMean(ref, sortedKeys(r.slos))
-}
-
-// checkLatency checks that exactly one latency law is given and that its
-// numbers are sane.
-func (r *resolver) checkLatency(name string, l *v1alpha1.LatencyLaw) {
-	if l == nil {
-		return
-	}
-	n := 0
-	for _, set := range []bool{l.Lognormal != nil, l.Exponential != nil, l.Histogram != nil,
-		l.Samples != nil, l.SamplesFile != "", l.Quantiles != nil} {
-		if set {
-			n++
-		}
-	}
-	if n != 1 {
-		r.diags.Errorf(l.Pos, "component %q: latency needs exactly one of lognormal, exponential, histogram, samples, samplesFile, quantiles (got %d)", name, n)
-		return
-	}
-	switch {
-	case l.Lognormal != nil:
-		if l.Lognormal.Median == nil || l.Lognormal.Median.Seconds <= 0 || l.Lognormal.Sigma <= 0 {
-			r.diags.Errorf(l.Lognormal.Pos, "component %q: lognormal needs a positive median and a positive sigma", name)
-		}
-	case l.Exponential != nil:
-		if l.Exponential.Mean == nil || l.Exponential.Mean.Seconds <= 0 {
-			r.diags.Errorf(l.Exponential.Pos, "component %q: exponential needs a positive mean", name)
-		}
-	case l.Histogram != nil:
-		r.checkHistogram(name, l.Histogram)
-	case l.Samples != nil:
-		for _, s := range l.Samples {
-			if s < 0 || math.IsNaN(s) {
-				r.diags.Errorf(l.Pos, "component %q: latency samples must be non-negative seconds", name)
-				break
-			}
-		}
-	}
-}
-
-func (r *resolver) checkHistogram(name string, h *v1alpha1.Histogram) {
-	if len(h.Counts) != len(h.Bounds)+1 {
-		r.diags.Errorf(h.Pos, "component %q: histogram needs one more count than bounds (the +Inf bucket): %d bounds, %d counts",
-			name, len(h.Bounds), len(h.Counts))
-	}
-	if !slices.IsSorted(h.Bounds) || len(slices.Compact(slices.Clone(h.Bounds))) != len(h.Bounds) {
-		r.diags.Errorf(h.Pos, "component %q: histogram bounds must be strictly increasing", name)
-	}
-	for _, c := range h.Counts {
-		if c < 0 {
-			r.diags.Errorf(h.Pos, "component %q: histogram counts must be non-negative", name)
-			break
-		}
-	}
 }

@@ -18,6 +18,9 @@ type Options struct {
 	// Model, when set, names the file of the DiscoveredJourneyModel to
 	// consult instead of the one the intent references.
 	Model string
+	// ReadFile reads files that specs refer to (samplesFile); nil forbids
+	// such references.
+	ReadFile func(name string) ([]byte, error)
 }
 
 // Resolve maps every JourneyIntent of the bundle onto the internal model,

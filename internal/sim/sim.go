@@ -1,25 +1,40 @@
 // Package sim is emac's Monte Carlo ground truth: it plays requests through
-// a journey's operator tree, drawing every call's outcome from a joint
-// failure law, and estimates the journey's availability. It shares no code
-// with the analytic formulas of package compute, so each checks the other.
+// a journey's operator tree, drawing every call's outcome and latency from a
+// joint law, and estimates the journey's availability and the latency
+// distribution of its successful requests. It shares no code with the
+// analytic formulas of packages compute and dist, so each checks the
+// other; the leaf latency laws of package law are its only input besides
+// the tree.
 //
-// The failure laws are independence and a Gaussian copula with loading
-// ρ ∈ [0, 1]. Under the copula every request draws one standard normal
-// factor Z_d per failure domain d (each component also being its own
-// implicit domain "component:NAME"); a call of component c with domains
-// D(c) computes
+// The joint laws are independence and a Gaussian copula with loading
+// ρ ∈ [0, 1]. Under the copula every request draws two standard normal
+// factors per failure domain d, Z_d for failures and W_d for latencies
+// (each component also being its own implicit domain "component:NAME"); a
+// call of component c with domains D(c) computes
 //
-//	X = √ρ · Σ_{d∈D(c)} Z_d / √|D(c)| + √(1−ρ) · ε,  ε ~ N(0, 1) fresh per call,
+//	X = √ρ · Σ_{d∈D(c)} Z_d / √|D(c)| + √(1−ρ) · ε,
+//	Y = √ρ · Σ_{d∈D(c)} W_d / √|D(c)| + √(1−ρ) · η,   ε, η ~ N(0, 1) fresh per call,
 //
-// and succeeds iff Φ(X) < a_c, the component's point availability. Calls of
-// one component within a request (retries, repeated references) share the
-// domain factors and draw a new ε; under independence every call is a fresh
-// Bernoulli(a_c).
+// succeeds iff Φ(X) < a_c, the component's point availability, and then
+// takes Latency.Quantile(Φ(Y)) seconds (0 s when the component has no
+// latency law). Calls of one component within a request (retries,
+// repeated references) share the domain factors and draw new ε and η;
+// under independence every call is a fresh Bernoulli(a_c) with a fresh
+// latency. Failures and latencies are independent of each other.
 //
-// Timeout and Retry: a successful attempt is late with the node's
-// TimeoutProbability (0 when unset), drawn independently; a late attempt
-// counts as failed. Cond picks a branch with the probabilities of
-// BranchProbabilities.
+// Each node returns its success and its finish time after it started:
+// Series sums and Parallel takes the maximum of its children's times,
+// failing at the first failure; Cond plays one branch with the
+// probabilities of BranchProbabilities; Race starts branch i (from 0) at
+// i·hedgeAfter and finishes at the earliest success; KofN finishes at the
+// k-th smallest finish time of its successful branches. Timeout(τ; N, M)
+// returns N when N succeeds within τ; otherwise — N slow, or failed, a
+// failure being assumed detected at the deadline — the fallback M starts at
+// τ. Retry(n, τ, b; N) starts attempt j at j·(τ+b) and returns the first
+// attempt that succeeds within τ. When a Timeout or Retry declares
+// TimeoutProbability, a successful attempt within τ is also late with that
+// probability, drawn independently (the declared override for journeys
+// without latency evidence); a late attempt counts as failed.
 //
 // Results are deterministic for a given seed and sample count, whatever the
 // number of workers: samples are cut into fixed blocks, each with its own
@@ -31,6 +46,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,13 +58,13 @@ import (
 // blockSize is the number of requests simulated with one random stream.
 const blockSize = 1 << 14
 
-// Correlation selects the joint failure law of calls. The zero value is
-// independence.
+// Correlation selects the joint law of calls' failures and latencies. The
+// zero value is independence.
 type Correlation struct {
 	// Copula selects the Gaussian copula; otherwise calls are independent.
 	Copula bool
 	// Rho is the copula loading in [0, 1]; 1 makes calls that share all
-	// their domains fail together.
+	// their domains fail together and be slow together.
 	Rho float64
 }
 
@@ -91,14 +107,20 @@ type Options struct {
 	Samples int
 	// Seed selects the random streams.
 	Seed uint64
-	// Correlation is the joint failure law of calls.
+	// Correlation is the joint law of calls' failures and latencies.
 	Correlation Correlation
 	// Workers is the number of goroutines; 0 means GOMAXPROCS. The result
 	// does not depend on it.
 	Workers int
+	// Progress, when set, is called with the number of requests simulated
+	// so far and Samples: at most every 100 ms while the
+	// simulation runs, and once with done == total at the end. Calls are
+	// serialized and done increases; the callback should return quickly.
+	Progress func(done, total int)
 }
 
-// Result is a Monte Carlo availability estimate.
+// Result is a Monte Carlo estimate of a journey's availability and of the
+// latency distribution of its successful requests.
 type Result struct {
 	// Samples is the number of simulated requests.
 	Samples int `json:"samples"`
@@ -108,12 +130,18 @@ type Result struct {
 	Availability float64 `json:"availability"`
 	// StdErr is the estimate's standard error √(A(1−A)/Samples).
 	StdErr float64 `json:"availabilityStdErr"`
-	// Correlation is the failure law used.
+	// Correlation is the joint law used, as Correlation.String renders it.
 	Correlation string `json:"correlation"`
+	// Latencies are the finish times in seconds of the successful
+	// requests, sorted ascending (len == Successes). Quantile, Quantiles
+	// and CDF read them.
+	Latencies []float64 `json:"-"`
 }
 
-// Simulate estimates j's availability by playing opts.Samples requests
-// through its tree. Cond probabilities must already be bound.
+// Simulate estimates j's availability and the latency distribution of its
+// successful requests by playing opts.Samples requests through its tree.
+// Cond probabilities must already be bound. It keeps every successful
+// request's latency: 8 bytes a sample, plus as much again while merging.
 func Simulate(j *model.Journey, opts Options) (Result, error) {
 	if opts.Samples <= 0 {
 		return Result{}, errors.New("simulate: samples must be positive")
@@ -132,35 +160,38 @@ func Simulate(j *model.Journey, opts Options) (Result, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, blocks)
+	// Block b writes its successes' finish times to the front of its own
+	// window of times and sorts them; the sorted runs are merged at the end.
+	times := make([]float64, opts.Samples)
 	counts := make([]int, blocks)
+	prog := newProgress(opts.Progress, opts.Samples)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			w := newWalker(p, corr)
 			for {
 				b := int(next.Add(1) - 1)
 				if b >= blocks {
 					return
 				}
-				n := min(blockSize, opts.Samples-b*blockSize)
-				counts[b] = w.block(opts.Seed, uint64(b), n)
+				win := times[b*blockSize : min((b+1)*blockSize, opts.Samples)]
+				k := w.block(opts.Seed, uint64(b), win)
+				slices.Sort(win[:k])
+				counts[b] = k
+				prog.add(len(win))
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	var ok int
-	for _, c := range counts {
-		ok += c
-	}
-	a := float64(ok) / float64(opts.Samples)
+	lat := mergeRuns(times, counts, blockSize)
+	a := float64(len(lat)) / float64(opts.Samples)
 	return Result{
 		Samples:      opts.Samples,
-		Successes:    ok,
+		Successes:    len(lat),
 		Availability: a,
 		StdErr:       math.Sqrt(a * (1 - a) / float64(opts.Samples)),
 		Correlation:  corr.String(),
+		Latencies:    lat,
 	}, nil
 }

@@ -129,6 +129,10 @@ func TestSimulateErrors(t *testing.T) {
 		{"unbound cond", testJourney(&journey.Cond{Probs: []journey.Prob{{Param: "p"}, {Param: "p"}},
 			Branches: []journey.Node{leaf("a"), leaf("b")}}), sim.Options{Samples: 10}, "cannot sum to 1"},
 		{"nil", nil, sim.Options{Samples: 10}, "no operator tree"},
+		{"negative hedge", testJourney(&journey.Race{HedgeAfter: -1, Branches: []journey.Node{leaf("a"), leaf("b")}}),
+			sim.Options{Samples: 10}, "hedgeAfter -1"},
+		{"infinite timeout", testJourney(&journey.Timeout{Timeout: math.Inf(1), Primary: leaf("a")}),
+			sim.Options{Samples: 10}, "Timeout duration +Inf"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/emac-dev/emac/internal/diag"
 	"github.com/emac-dev/emac/internal/journey"
+	"github.com/emac-dev/emac/internal/law"
 	"github.com/emac-dev/emac/internal/model"
 )
 
@@ -14,7 +15,8 @@ import (
 const (
 	opLeaf uint8 = iota
 	opSkip
-	opAll // Series and Parallel: every child must succeed
+	opSeries
+	opParallel
 	opCond
 	opRace
 	opKofN
@@ -29,8 +31,28 @@ type snode struct {
 	comp int32     // opLeaf
 	k    int       // opKofN: k; opRetry: attempts
 	tp   float64   // opTimeout, opRetry: probability a success is late
+	tau  float64   // opTimeout: timeout; opRetry: per-try timeout; opRace: hedge delay
+	gap  float64   // opRetry: τ + backoff, the spacing of attempt starts
 	cum  []float64 // opCond: cumulative branch probabilities
 	dflt int       // opCond: the last branch of positive probability
+}
+
+// Latency samplers of a component.
+const (
+	latNone        uint8 = iota // no evidence: every call takes 0 s
+	latLognormal                // a·exp(b·X), X standard normal
+	latExponential              // a·E, E standard exponential
+	latGeneric                  // law.Quantile(U)
+)
+
+// sampler draws a component's latency from a standard normal X (copula) or
+// from fresh randomness (independence). Lognormal and exponential laws are
+// drawn in closed form: a·exp(b·X) is exactly Quantile(Φ(X)) for the
+// lognormal, and −a·ln(1−Φ(X)) for the exponential.
+type sampler struct {
+	kind uint8
+	a, b float64
+	law  law.Law
 }
 
 // program is a compiled journey: its nodes (root last) and per-component
@@ -39,9 +61,28 @@ type program struct {
 	nodes  []snode
 	avail  []float64 // point availability
 	thresh []float64 // Φ⁻¹(avail): the copula's success threshold
-	doms   [][]int32 // failure domains, the implicit one included
-	scale  []float64 // √ρ/√|D(c)|
+	lat    []sampler // latency law of successful calls
+	doms   [][]int32 // domains whose factors the component's calls share
+	scale  []float64 // √ρ/√|D(c)|, |D(c)| counting the implicit domain
+	noise  []float64 // the coefficient of a call's own normal
 	ndom   int
+}
+
+// newSampler compiles a latency law, nil meaning no evidence.
+func newSampler(l law.Law) sampler {
+	switch l := l.(type) {
+	case nil:
+		return sampler{kind: latNone}
+	case law.Lognormal:
+		return sampler{kind: latLognormal, a: l.Median, b: l.Sigma}
+	case *law.Lognormal:
+		return sampler{kind: latLognormal, a: l.Median, b: l.Sigma}
+	case law.Exponential:
+		return sampler{kind: latExponential, a: l.Mean}
+	case *law.Exponential:
+		return sampler{kind: latExponential, a: l.Mean}
+	}
+	return sampler{kind: latGeneric, law: l}
 }
 
 // compile validates j and flattens its tree for simulation.
@@ -62,6 +103,8 @@ func compile(j *model.Journey, corr Correlation) (*program, error) {
 		}
 		return id
 	}
+	calls := map[string]int{}
+	countCalls(j.Root, 1, calls)
 	for _, name := range journey.Leaves(j.Root) {
 		c := j.Components[name]
 		if c == nil {
@@ -76,13 +119,27 @@ func compile(j *model.Journey, corr Correlation) (*program, error) {
 		for _, d := range c.AllDomains() {
 			ds = append(ds, intern(d))
 		}
-		ds = append(ds, intern("component:"+name))
+		own := intern("component:" + name)
+		ds = append(ds, own)
 		slices.Sort(ds)
 		ds = slices.Compact(ds)
+		scale, noise := math.Sqrt(corr.Rho/float64(len(ds))), math.Sqrt(1-corr.Rho)
+		if calls[name] <= 1 {
+			// At most one call per request: the implicit domain's factor is
+			// that call's alone, so it joins the call's own normal (same
+			// law, one normal fewer per call).
+			ds = slices.DeleteFunc(ds, func(d int32) bool { return d == own })
+			noise = math.Sqrt(1 - corr.Rho + scale*scale)
+		}
+		if scale == 0 {
+			ds = nil // ρ = 0: no common term
+		}
 		p.avail = append(p.avail, a)
 		p.thresh = append(p.thresh, -math.Sqrt2*math.Erfcinv(2*a))
+		p.lat = append(p.lat, newSampler(c.Latency))
 		p.doms = append(p.doms, ds)
-		p.scale = append(p.scale, math.Sqrt(corr.Rho/float64(len(ds))))
+		p.scale = append(p.scale, scale)
+		p.noise = append(p.noise, noise)
 	}
 	p.ndom = len(domIdx)
 	p.add(j.Root, compIdx, &errs)
@@ -90,6 +147,24 @@ func compile(j *model.Journey, corr Correlation) (*program, error) {
 		return nil, errs.Err()
 	}
 	return p, nil
+}
+
+// countCalls adds to calls the largest number of times each component can
+// be called in one request: its references, times the attempts of every
+// Retry above them, saturating at 2 (all that matters is "more than one").
+func countCalls(n journey.Node, mult int, calls map[string]int) {
+	switch n := n.(type) {
+	case nil:
+		return
+	case *journey.Leaf:
+		calls[n.Name] = min(calls[n.Name]+mult, 2)
+		return
+	case *journey.Retry:
+		mult = min(mult*max(n.Attempts, 1), 2)
+	}
+	for _, c := range n.Children() {
+		countCalls(c, mult, calls)
+	}
 }
 
 // add appends n's subtree in post-order and returns n's index.
@@ -110,8 +185,10 @@ func (p *program) add(n journey.Node, compIdx map[string]int32, errs *diag.List)
 		s.comp = id
 	case *journey.Skip:
 		s.op = opSkip
-	case *journey.Series, *journey.Parallel:
-		s.op = opAll
+	case *journey.Series:
+		s.op = opSeries
+	case *journey.Parallel:
+		s.op = opParallel
 	case *journey.Cond:
 		s.op = opCond
 		probs, err := BranchProbabilities(n)
@@ -127,7 +204,7 @@ func (p *program) add(n journey.Node, compIdx map[string]int32, errs *diag.List)
 			}
 		}
 	case *journey.Race:
-		s.op = opRace
+		s.op, s.tau = opRace, nonNegative("Race hedgeAfter", n.HedgeAfter, pos, errs)
 	case *journey.KofN:
 		s.op, s.k = opKofN, n.K
 		if n.K < 1 || n.K > len(n.Branches) {
@@ -135,8 +212,11 @@ func (p *program) add(n journey.Node, compIdx map[string]int32, errs *diag.List)
 		}
 	case *journey.Timeout:
 		s.op, s.tp = opTimeout, late(n.TimeoutProbability, pos, errs)
+		s.tau = nonNegative("Timeout duration", n.Timeout, pos, errs)
 	case *journey.Retry:
 		s.op, s.k, s.tp = opRetry, n.Attempts, late(n.TimeoutProbability, pos, errs)
+		s.tau = nonNegative("Retry perTryTimeout", n.PerTryTimeout, pos, errs)
+		s.gap = s.tau + nonNegative("Retry backoff", n.Backoff, pos, errs)
 		if n.Attempts < 1 {
 			errs.Errorf(pos, "Retry: attempts = %d must be at least 1", n.Attempts)
 		}
@@ -162,6 +242,15 @@ func late(tp *float64, pos diag.Pos, errs *diag.List) float64 {
 		errs.Errorf(pos, "timeoutProbability %v must lie in [0, 1]", *tp)
 	}
 	return *tp
+}
+
+// nonNegative checks a duration that must be a finite number of seconds
+// ≥ 0.
+func nonNegative(what string, v float64, pos diag.Pos, errs *diag.List) float64 {
+	if !(v >= 0) || math.IsInf(v, 1) {
+		errs.Errorf(pos, "%s %v must be a finite number of seconds ≥ 0", what, v)
+	}
+	return v
 }
 
 // BranchProbabilities returns the branch probabilities the simulator uses

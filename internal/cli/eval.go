@@ -97,16 +97,15 @@ func selectJourneys(all []*model.Journey, name string) ([]*model.Journey, error)
 
 // evaluate runs the compute and governance stages for one journey.
 func evaluate(j *model.Journey) (journeyResult, error) {
-	avail, err := compute.Availability(j)
+	ev, err := compute.Evaluate(j)
 	if err != nil {
 		return journeyResult{}, err
 	}
-	contribs, err := compute.Sensitivity(j)
-	if err != nil {
-		return journeyResult{}, err
+	b := govern.Bounds{Optimistic: ev.Availability.Optimistic, Pessimistic: ev.Availability.Pessimistic}
+	if l := ev.Latency; l != nil {
+		b.Latency = &govern.LatencyBounds{Estimate: l.EstimateSeconds, UpperConfidence: l.UpperConfidenceSeconds, UpperBound: l.UpperBoundSeconds}
 	}
-	dec := govern.Decide(j, govern.Bounds{Optimistic: avail.Optimistic, Pessimistic: avail.Pessimistic})
-	return newJourneyResult(j, avail, contribs, dec), nil
+	return newJourneyResult(j, ev, govern.Decide(j, b)), nil
 }
 
 func writeEval(w io.Writer, out evalOutput, format string) error {

@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -45,11 +47,13 @@ type availabilityOut struct {
 	Pessimistic float64 `json:"pessimistic" yaml:"pessimistic"`
 }
 
+// latencyOut holds the three latency numbers; a bound is null when the
+// evidence cannot bound the quantile.
 type latencyOut struct {
-	Quantile               float64 `json:"quantile" yaml:"quantile"`
-	EstimateSeconds        float64 `json:"estimateSeconds" yaml:"estimateSeconds"`
-	UpperConfidenceSeconds float64 `json:"upperConfidenceSeconds" yaml:"upperConfidenceSeconds"`
-	UpperBoundSeconds      float64 `json:"upperBoundSeconds" yaml:"upperBoundSeconds"`
+	Quantile               float64  `json:"quantile" yaml:"quantile"`
+	EstimateSeconds        float64  `json:"estimateSeconds" yaml:"estimateSeconds"`
+	UpperConfidenceSeconds *float64 `json:"upperConfidenceSeconds" yaml:"upperConfidenceSeconds"`
+	UpperBoundSeconds      *float64 `json:"upperBoundSeconds" yaml:"upperBoundSeconds"`
 }
 
 type decisionOut struct {
@@ -58,12 +62,14 @@ type decisionOut struct {
 }
 
 type contributor struct {
-	Name        string  `json:"name" yaml:"name"`
-	Kind        string  `json:"kind" yaml:"kind"`
-	BudgetShare float64 `json:"budgetShare" yaml:"budgetShare"`
+	Name         string   `json:"name" yaml:"name"`
+	Kind         string   `json:"kind" yaml:"kind"`
+	BudgetShare  float64  `json:"budgetShare" yaml:"budgetShare"`
+	LatencyShare *float64 `json:"latencyShare,omitempty" yaml:"latencyShare,omitempty"`
 }
 
-func newJourneyResult(j *model.Journey, a compute.AvailabilityResult, cs []compute.Contributor, d govern.Decision) journeyResult {
+func newJourneyResult(j *model.Journey, ev *compute.Evaluation, d govern.Decision) journeyResult {
+	a := ev.Availability
 	r := journeyResult{
 		Journey:      j.Name,
 		Objective:    objectiveOut{Window: j.Objective.Window},
@@ -83,16 +89,30 @@ func newJourneyResult(j *model.Journey, a compute.AvailabilityResult, cs []compu
 	if j.Discovered != nil {
 		r.Confidence = j.Discovered.Confidence
 	}
-	for _, c := range cs {
-		if c.BudgetShare <= 0 || len(r.Contributors) == maxContributors {
+	if l := ev.Latency; l != nil {
+		r.Latency = &latencyOut{Quantile: l.Quantile, EstimateSeconds: l.EstimateSeconds,
+			UpperConfidenceSeconds: finite(l.UpperConfidenceSeconds), UpperBoundSeconds: finite(l.UpperBoundSeconds)}
+		r.Assumptions = append(r.Assumptions, l.Assumptions...)
+	}
+	for _, c := range ev.Contributors {
+		matters := c.BudgetShare > 0 || (c.LatencyShare != nil && *c.LatencyShare > 0)
+		if !matters || len(r.Contributors) == maxContributors {
 			continue
 		}
-		r.Contributors = append(r.Contributors, contributor{Name: c.Name, Kind: c.Kind, BudgetShare: c.BudgetShare})
+		r.Contributors = append(r.Contributors, contributor{Name: c.Name, Kind: c.Kind, BudgetShare: c.BudgetShare, LatencyShare: c.LatencyShare})
 		if c.Kind == compute.KindComponent {
 			r.birnbaum[c.Name] = c.Birnbaum
 		}
 	}
 	return r
+}
+
+// finite returns a pointer to v, or nil when v is infinite or NaN.
+func finite(v float64) *float64 {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return nil
+	}
+	return &v
 }
 
 func nonNil(s []string) []string {
@@ -122,23 +142,21 @@ func writeJourneyText(w io.Writer, r journeyResult) {
 	if r.Objective.Availability != nil {
 		fmt.Fprintf(tw, "\ttarget %.8f  %s\n", *r.Objective.Availability, marginText(r))
 	}
+	if l := r.Latency; l != nil {
+		fmt.Fprintf(tw, "latency p%g\testimate %s  (independent point model)\n", l.Quantile*100, secondsText(&l.EstimateSeconds))
+		fmt.Fprintf(tw, "\tupper confidence %s  (leaf evidence bands, independence)\n", secondsText(l.UpperConfidenceSeconds))
+		fmt.Fprintf(tw, "\tupper bound %s  (no dependence assumption)\n", secondsText(l.UpperBoundSeconds))
+		if o := r.Objective.Latency; o != nil {
+			fmt.Fprintf(tw, "\tthreshold %s\n", secondsText(&o.ThresholdSeconds))
+		}
+	}
 	fmt.Fprintf(tw, "decision\t%s  (model confidence %.2f)\n", r.Decision.Verdict, r.Confidence)
 	for _, reason := range r.Decision.Reasons {
 		fmt.Fprintf(tw, "\t- %s\n", reason)
 	}
 	tw.Flush()
 	if len(r.Contributors) > 0 {
-		fmt.Fprintln(w, "\ntop contributors (share of pessimistic budget burn removed if it never failed)")
-		ctw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(ctw, "  NAME\tKIND\tBUDGET SHARE\tBIRNBAUM")
-		for _, c := range r.Contributors[:min(5, len(r.Contributors))] {
-			b := "-"
-			if v, ok := r.birnbaum[c.Name]; ok && c.Kind == compute.KindComponent {
-				b = fmt.Sprintf("%.6f", v)
-			}
-			fmt.Fprintf(ctw, "  %s\t%s\t%5.1f%%\t%s\n", c.Name, c.Kind, 100*c.BudgetShare, b)
-		}
-		ctw.Flush()
+		writeContributorsText(w, r)
 	}
 	if len(r.Assumptions) > 0 {
 		fmt.Fprintln(w, "\nassumptions")
@@ -146,6 +164,45 @@ func writeJourneyText(w io.Writer, r journeyResult) {
 			fmt.Fprintf(w, "  - %s\n", a)
 		}
 	}
+}
+
+func writeContributorsText(w io.Writer, r journeyResult) {
+	top := r.Contributors[:min(5, len(r.Contributors))]
+	withLatency := slices.ContainsFunc(top, func(c contributor) bool { return c.LatencyShare != nil })
+	fmt.Fprintln(w, "\ntop contributors (budget share: part of the pessimistic burn removed if it never failed)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	header := "  NAME\tKIND\tBUDGET SHARE\tBIRNBAUM"
+	if withLatency {
+		header += "\tLATENCY SHARE"
+	}
+	fmt.Fprintln(tw, header)
+	for _, c := range top {
+		b := "-"
+		if v, ok := r.birnbaum[c.Name]; ok && c.Kind == compute.KindComponent {
+			b = fmt.Sprintf("%.6f", v)
+		}
+		line := fmt.Sprintf("  %s\t%s\t%5.1f%%\t%s", c.Name, c.Kind, 100*c.BudgetShare, b)
+		if withLatency {
+			ls := "-"
+			if c.LatencyShare != nil {
+				ls = fmt.Sprintf("%5.1f%%", 100**c.LatencyShare)
+			}
+			line += "\t" + ls
+		}
+		fmt.Fprintln(tw, line)
+	}
+	tw.Flush()
+}
+
+// secondsText renders seconds as "212ms", or "unbounded" for nil.
+func secondsText(v *float64) string {
+	if v == nil {
+		return "unbounded"
+	}
+	if *v < 1 {
+		return fmt.Sprintf("%.1fms", *v*1000)
+	}
+	return fmt.Sprintf("%.3fs", *v)
 }
 
 func objectiveText(o objectiveOut) string {

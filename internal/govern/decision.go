@@ -4,7 +4,10 @@ package govern
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
+	"github.com/emac-dev/emac/internal/journey"
 	"github.com/emac-dev/emac/internal/model"
 )
 
@@ -63,6 +66,7 @@ func Decide(j *model.Journey, b Bounds) Decision {
 				quantileName(lo.Quantile), name, v, lo.ThresholdSeconds))
 		}
 	}
+	reviews = append(reviews, missingLatency(j, b)...)
 	reviews = append(reviews, j.Review...)
 	if d := j.Discovered; d != nil && d.Confidence < g.MinConfidence {
 		reviews = append(reviews, fmt.Sprintf("discovered model %s has confidence %.2f, below minConfidence %.2f",
@@ -75,6 +79,26 @@ func Decide(j *model.Journey, b Bounds) Decision {
 		return Decision{Verdict: Review, Reasons: reviews}
 	}
 	return Decision{Verdict: Pass, Reasons: passReasons(j, b)}
+}
+
+// missingLatency names the components of the tree without latency evidence
+// when the latency objective is evaluated (they are taken as instantaneous).
+func missingLatency(j *model.Journey, b Bounds) []string {
+	if j.Objective.Latency == nil || b.Latency == nil || j.Root == nil {
+		return nil
+	}
+	var missing []string
+	for _, name := range journey.Leaves(j.Root) {
+		if c := j.Components[name]; c != nil && c.Latency == nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	slices.Sort(missing)
+	return []string{fmt.Sprintf("latency: no latency evidence for %s (taken as instantaneous, so the latency numbers are too low)",
+		strings.Join(missing, ", "))}
 }
 
 func latencyBound(kind string, l *LatencyBounds) (string, float64) {

@@ -1,0 +1,140 @@
+package crosscheck
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/emac-dev/emac/internal/compute"
+	"github.com/emac-dev/emac/internal/law"
+	"github.com/emac-dev/emac/internal/model"
+	"github.com/emac-dev/emac/internal/sim"
+)
+
+// quantiles checked on every journey.
+var quantiles = []float64{0.5, 0.9, 0.99}
+
+// latencyAt runs the analytic latency evaluation for quantile q.
+func latencyAt(t *testing.T, j *model.Journey, q float64) *compute.LatencyResult {
+	t.Helper()
+	saved := *j.Objective.Latency
+	defer func() { *j.Objective.Latency = saved }()
+	j.Objective.Latency.Quantile = q
+	res, err := compute.Latency(j)
+	if err != nil {
+		t.Fatalf("compute.Latency: %v", err)
+	}
+	if res == nil {
+		t.Fatal("no latency result")
+	}
+	return res
+}
+
+// accuracy accumulates relative errors per quantile.
+type accuracy struct {
+	errs        map[float64][]float64
+	within1pct  map[float64]int
+	withinNoise map[float64]int
+	n           int
+}
+
+func newAccuracy() *accuracy {
+	return &accuracy{errs: map[float64][]float64{}, within1pct: map[float64]int{}, withinNoise: map[float64]int{}}
+}
+
+// check compares the analytic estimate with the simulated quantile: within
+// 1 %, or — where the CDF is nearly flat — inside the simulation's own
+// 99.9 % sampling interval of the quantile.
+func (a *accuracy) check(t *testing.T, name string, q, est float64, res *sim.Result) {
+	t.Helper()
+	simQ := res.Quantile(q)
+	rel := math.Abs(est-simQ) / simQ
+	a.errs[q] = append(a.errs[q], rel)
+	if rel <= 0.01 {
+		a.within1pct[q]++
+		return
+	}
+	n := float64(res.Successes)
+	d := 3.3 * math.Sqrt(q*(1-q)/n)
+	lo, hi := res.Quantile(max(q-d, 1e-9)), res.Quantile(min(q+d, 1-1e-9))
+	if est >= lo*(1-0.002) && est <= hi*(1+0.002) {
+		a.withinNoise[q]++
+		return
+	}
+	t.Errorf("%s p%g: estimate %.6gs vs simulated %.6gs (rel %.2f%%, sampling interval [%.6g, %.6g])",
+		name, q*100, est, simQ, 100*rel, lo, hi)
+}
+
+func (a *accuracy) report(t *testing.T) {
+	for _, q := range quantiles {
+		errs := slices.Clone(a.errs[q])
+		slices.Sort(errs)
+		if len(errs) == 0 {
+			continue
+		}
+		t.Logf("p%g: %d journeys, median rel err %.4f%%, worst %.4f%%, within 1%%: %d, within sampling noise only: %d",
+			q*100, len(errs), 100*errs[len(errs)/2], 100*errs[len(errs)-1], a.within1pct[q], a.withinNoise[q])
+	}
+}
+
+// TestLatencyEstimateMatchesSimulation compares estimateSeconds with a
+// 10⁶-sample independent simulation on randomized journeys, and checks the
+// bounds: upperBound ≥ the simulated quantile under every correlation
+// model, upperConfidence ≥ the independent one.
+func TestLatencyEstimateMatchesSimulation(t *testing.T) {
+	journeys, samples, corrSamples := 200, 1_000_000, 200_000
+	if testing.Short() {
+		journeys, samples, corrSamples = 20, 200_000, 50_000
+	}
+	r := rand.New(rand.NewPCG(7, 11))
+	acc := newAccuracy()
+	for i := range journeys {
+		j := randomJourney(r, 2+r.IntN(9), 0.99)
+		name := fmt.Sprintf("journey %d %s", i, j.Root)
+		checkJourney(t, name, j, samples, corrSamples, acc)
+	}
+	acc.report(t)
+}
+
+func checkJourney(t *testing.T, name string, j *model.Journey, samples, corrSamples int, acc *accuracy) {
+	t.Helper()
+	ind, err := sim.Simulate(j, sim.Options{Samples: samples, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ind.Successes < samples/2 {
+		return // a journey that mostly fails says little about latency
+	}
+	results := map[float64]*compute.LatencyResult{}
+	for _, q := range quantiles {
+		res := latencyAt(t, j, q)
+		results[q] = res
+		acc.check(t, name, q, res.EstimateSeconds, &ind)
+		checkBound(t, name, "upperConfidence", q, res.UpperConfidenceSeconds, &ind)
+		checkBound(t, name, "upperBound", q, res.UpperBoundSeconds, &ind)
+	}
+	for _, rho := range []float64{0.3, 0.7, 1} {
+		cor, err := sim.Simulate(j, sim.Options{Samples: corrSamples, Seed: 2, Correlation: sim.Gaussian(rho)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range quantiles {
+			checkBound(t, fmt.Sprintf("%s rho=%g", name, rho), "upperBound", q, results[q].UpperBoundSeconds, &cor)
+		}
+	}
+}
+
+// checkBound fails when bound is below the simulated q-quantile beyond
+// sampling error (the simulated quantile at level q − DKW ε, 99.9 %).
+func checkBound(t *testing.T, name, what string, q, bound float64, res *sim.Result) {
+	t.Helper()
+	if math.IsInf(bound, 1) || res.Successes == 0 {
+		return
+	}
+	eps := law.DKW(float64(res.Successes), 1e-3)
+	if floor := res.Quantile(max(q-eps, 1e-9)); bound < floor {
+		t.Errorf("%s p%g: %s %.6gs below the simulated quantile %.6gs (at level q-%.4f)", name, q*100, what, bound, floor, eps)
+	}
+}

@@ -1,7 +1,10 @@
 // Package compute derives a journey's reliability from its operator tree:
 // the availability interval [A−, A+] with a derivation trace (DESIGN §3.1,
-// §3.2) and the sensitivity of the bounds to each component and failure
-// domain (§3.4). It is pure: no I/O.
+// §3.2), the latency objective's quantile as an estimate, an upper
+// confidence bound and a dependence-free upper bound (§3.3, composed on a
+// grid by package dist), and the sensitivity of the bounds to each
+// component and failure domain (§3.4). Evaluate does all of it from one
+// flattened tree. It is pure: no I/O.
 //
 // A+ assumes that every call fails independently and takes the best vertex
 // of interval branch probabilities. A− uses each component's lower
@@ -11,6 +14,13 @@
 // gives no redundancy gain. Every component is also its own implicit
 // failure domain "component:NAME", so Race(a, a) and a retried subtree are
 // single fate groups.
+//
+// A Timeout or Retry whose primary can take time (latency evidence, or a
+// nested deadline that delays it) gets its late fraction — the share of the
+// primary's successful answers that arrive after the deadline — from the
+// latency curves: A+ uses the estimate's, A− the lower confidence band's. A
+// declared timeoutProbability additionally makes that fraction of on-time
+// answers late, as the simulator draws it.
 package compute
 
 import (
@@ -79,11 +89,15 @@ type FateGroup struct {
 // (unknown components, values outside [0, 1], probabilities that cannot sum
 // to 1, k or attempts out of range), one per line.
 func Availability(j *model.Journey) (AvailabilityResult, error) {
-	t, err := build(j)
+	t, _, err := prepare(j, prepOpts{})
 	if err != nil {
 		return AvailabilityResult{}, err
 	}
-	t.evalAll()
+	return t.availability(), nil
+}
+
+// availability returns the availability result of the evaluated tree t.
+func (t *tree) availability() AvailabilityResult {
 	root := len(t.nodes) - 1
 	res := AvailabilityResult{
 		Optimistic:  t.plus[root],
@@ -107,17 +121,16 @@ func Availability(j *model.Journey) (AvailabilityResult, error) {
 		}
 	}
 	res.Assumptions = all.list
-	return res, nil
+	return res
 }
 
 // Bounds returns only A+ and A− of j, skipping the derivation trace; use
 // it where many variants of a journey are evaluated (what-if, guards).
 func Bounds(j *model.Journey) (optimistic, pessimistic float64, err error) {
-	t, err := build(j)
+	t, _, err := prepare(j, prepOpts{})
 	if err != nil {
 		return 0, 0, err
 	}
-	t.evalAll()
 	root := len(t.nodes) - 1
 	return t.plus[root], t.minus[root], nil
 }

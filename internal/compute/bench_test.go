@@ -15,6 +15,33 @@ func bigJourney() *model.Journey {
 	return genJourney(r, genOptions{leaves: 1000, pool: 300, domains: 40, intervals: true})
 }
 
+// bigLatencyJourney is bigJourney with latency laws (lognormal and
+// histogram) and a p99 latency objective.
+func bigLatencyJourney() *model.Journey {
+	r := rand.New(rand.NewPCG(1000, 2))
+	j := genJourney(r, genOptions{leaves: 1000, pool: 300, domains: 40, intervals: true, laws: true})
+	j.Objective.Latency = &model.LatencyObjective{Quantile: 0.99, ThresholdSeconds: 1}
+	return j
+}
+
+// BenchmarkEvaluate1000Leaves runs Evaluate on a 1,000-leaf journey mixing
+// every operator with lognormal and histogram leaves: availability with
+// late fractions, the three latency quantiles, and contributors (latency
+// shares are skipped above 200 latency leaves). Measure the peak memory
+// with /usr/bin/time -v on the test binary:
+//
+//	go test -c -o /tmp/compute.test ./internal/compute
+//	/usr/bin/time -v /tmp/compute.test -test.run '^$' -test.bench Evaluate1000 -test.benchtime 5x
+func BenchmarkEvaluate1000Leaves(b *testing.B) {
+	j := bigLatencyJourney()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := compute.Evaluate(j); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkAvailability1000Leaves(b *testing.B) {
 	j := bigJourney()
 	for b.Loop() {

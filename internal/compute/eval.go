@@ -78,7 +78,7 @@ func (t *tree) evalNode(i int32) value {
 	case opKofN:
 		t.evalKofN(n, p, m, &v)
 	case opTimeout:
-		sp, sm := p[0]*(1-n.tp), m[0]*(1-n.tp)
+		sp, sm := p[0]*(1-n.latePlus), m[0]*(1-n.lateMinus)
 		v.plus, v.indep = sp, sm
 		if len(n.kids) == 2 {
 			v.plus = sp + (1-sp)*p[1]
@@ -91,7 +91,7 @@ func (t *tree) evalNode(i int32) value {
 			v.shared = max(sm, m[1])
 		}
 	case opRetry:
-		sp, sm := p[0]*(1-n.tp), m[0]*(1-n.tp)
+		sp, sm := p[0]*(1-n.latePlus), m[0]*(1-n.lateMinus)
 		v.plus = 1 - math.Pow(1-sp, float64(n.k))
 		v.indep = 1 - math.Pow(1-sm, float64(n.k))
 		// Every attempt runs the same components: one fate group, so A−

@@ -2,9 +2,11 @@ package compute_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/emac-dev/emac/internal/journey"
+	"github.com/emac-dev/emac/internal/law"
 	"github.com/emac-dev/emac/internal/model"
 )
 
@@ -14,6 +16,7 @@ type genOptions struct {
 	pool      int  // components to draw leaves from (repeats are likely)
 	domains   int  // failure domains to assign components from
 	intervals bool // some Cond probabilities are intervals
+	laws      bool // components get latency laws (lognormal or histogram)
 }
 
 // genJourney returns a random journey using every operator: components
@@ -35,10 +38,40 @@ func genJourney(r *rand.Rand, o genOptions) *model.Journey {
 			Availability: model.Availability{Point: a, Lower: a},
 			Domains:      doms,
 		}
+		if o.laws {
+			j.Components[name].Latency = genLaw(r)
+		}
 		g.names = append(g.names, name)
 	}
 	j.Root = g.node(o.leaves, 0)
 	return j
+}
+
+// promBuckets are Prometheus' default histogram bounds.
+var promBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// genLaw returns a lognormal law (median 5–80 ms, σ 0.2–1) or, half the
+// time, a histogram of 1,000–100,000 observations of such a law in
+// Prometheus' default buckets.
+func genLaw(r *rand.Rand) law.Law {
+	ln := law.Lognormal{Median: 0.005 + 0.075*r.Float64(), Sigma: 0.2 + 0.8*r.Float64()}
+	if r.IntN(2) == 0 {
+		return ln
+	}
+	n := math.Round(math.Pow(10, 3+2*r.Float64()))
+	counts := make([]float64, len(promBuckets)+1)
+	prev := 0.0
+	for i, b := range promBuckets {
+		c := ln.CDF(b)
+		counts[i] = math.Round(n * (c - prev))
+		prev = c
+	}
+	counts[len(promBuckets)] = math.Round(n * (1 - prev))
+	h, err := law.NewHistogram(promBuckets, counts)
+	if err != nil {
+		panic(err)
+	}
+	return h
 }
 
 type generator struct {

@@ -31,6 +31,12 @@ type Contributor struct {
 	Birnbaum float64 `json:"birnbaum,omitempty"`
 	// Members are, for a domain, its member components, sorted.
 	Members []string `json:"members,omitempty"`
+	// LatencyShare is, for a component with latency evidence in a journey
+	// with a latency objective, the elasticity of the journey's estimate
+	// quantile to the component's latency: (Δq_J/q_J)/0.10 when the
+	// component's latency law is scaled by 1.1. Nil otherwise, and for
+	// journeys too large to compute it (see Evaluate).
+	LatencyShare *float64 `json:"latencyShare,omitempty"`
 }
 
 // Sensitivity returns every component referenced by j's tree and every
@@ -41,13 +47,22 @@ type Contributor struct {
 // lower availability to 1, a domain by making all its members perfect.
 //
 // Only the ancestors of the changed leaves are re-evaluated, so the cost is
-// at most quadratic in the tree size.
+// at most quadratic in the tree size. Late fractions of Timeout and Retry
+// nodes that come from latency curves are recomputed for every
+// perturbation from the kept curves of their primaries (availabilities
+// shift the weight between fast and slow paths), unless that would exceed
+// a work budget: then they are held at the journey's values, and
+// Evaluate's availability assumptions say so.
 func Sensitivity(j *model.Journey) ([]Contributor, error) {
-	t, err := build(j)
+	t, _, err := prepare(j, prepOpts{perturb: true})
 	if err != nil {
 		return nil, err
 	}
-	t.evalAll()
+	return t.sensitivity(), nil
+}
+
+// sensitivity returns the contributors of the evaluated tree t, sorted.
+func (t *tree) sensitivity() []Contributor {
 	base := t.minus[len(t.nodes)-1]
 	share := func(perfect float64) float64 {
 		if 1-base <= 0 {
@@ -85,7 +100,7 @@ func Sensitivity(j *model.Journey) ([]Contributor, error) {
 	slices.SortStableFunc(out, func(a, b Contributor) int {
 		return cmp.Or(cmp.Compare(b.BudgetShare, a.BudgetShare), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Kind, b.Kind))
 	})
-	return out, nil
+	return out
 }
 
 // perturb sets the point and lower availability of comps to a, re-evaluates
@@ -112,6 +127,9 @@ func (t *tree) perturb(comps []int32, a float64) (plus, minus float64) {
 	for k, c := range comps {
 		savedComp[k] = [2]float64{t.point[c], t.lower[c]}
 		t.point[c], t.lower[c] = a, a
+	}
+	if t.lat != nil {
+		defer t.lat.perturbLate(comps, dirty)()
 	}
 	savedNode := make([][2]float64, len(dirty))
 	for k, i := range dirty {

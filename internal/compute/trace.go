@@ -92,11 +92,10 @@ func (t *tree) describeCond(n *node) (string, []string) {
 func (t *tree) describeTimeout(n *node, v value) (string, []string) {
 	to := n.src.(*journey.Timeout)
 	var notes []string
-	if !n.tpSet {
-		notes = append(notes, fmt.Sprintf("no latency evidence: Timeout at %s assumes the primary always answers before %s",
-			n.path, journey.FormatDuration(to.Timeout)))
+	if s := lateNote(n, "Timeout", "the primary always answers before", to.Timeout); s != "" {
+		notes = append(notes, s)
 	}
-	f := fmt.Sprintf("S(τ) = A_primary·(1 − tp), tp = %s; ", journey.FormatFloat(n.tp))
+	f := lateFormula(n, "primary")
 	switch {
 	case len(n.kids) == 1:
 		f += "A+ = S+(τ); A− = S−(τ) (no fallback)"
@@ -112,17 +111,43 @@ func (t *tree) describeTimeout(n *node, v value) (string, []string) {
 func (t *tree) describeRetry(n *node, v value, target string) (string, []string) {
 	r := n.src.(*journey.Retry)
 	var notes []string
-	if !n.tpSet && r.PerTryTimeout > 0 {
-		notes = append(notes, fmt.Sprintf("no latency evidence: Retry at %s assumes every attempt answers before %s",
-			n.path, journey.FormatDuration(r.PerTryTimeout)))
+	if s := lateNote(n, "Retry", "every attempt answers before", r.PerTryTimeout); s != "" && r.PerTryTimeout > 0 {
+		notes = append(notes, s)
 	}
 	if n.k > 1 {
 		notes = append(notes, fmt.Sprintf("Retry at %s: the %d attempts of %s share fate (same components): A− counts a single attempt",
 			n.path, n.k, target))
 	}
-	f := fmt.Sprintf("S(τ) = A_target·(1 − tp), tp = %s; A+ = 1 − (1 − S+)^%d; A− = min(shared fate S− = %s, independent 1 − (1 − S−)^%d = %s)",
-		journey.FormatFloat(n.tp), n.k, journey.FormatFloat(v.shared), n.k, journey.FormatFloat(v.indep))
+	f := lateFormula(n, "target") + fmt.Sprintf("A+ = 1 − (1 − S+)^%d; A− = min(shared fate S− = %s, independent 1 − (1 − S−)^%d = %s)",
+		n.k, journey.FormatFloat(v.shared), n.k, journey.FormatFloat(v.indep))
 	return f, notes
+}
+
+// lateNote states where the late fraction of Timeout or Retry node n comes
+// from; "" for a declared one without latency evidence.
+func lateNote(n *node, op, always string, deadline float64) string {
+	ff, d := journey.FormatFloat, journey.FormatDuration(deadline)
+	switch {
+	case n.lateTimed && n.tpSet:
+		return fmt.Sprintf("%s at %s: from the latency curves, with the declared timeoutProbability %s making as many on-time answers late (as the simulator draws it), a fraction %s (estimate) and %s (lower confidence band) of successful answers count as late after %s; A+ uses the first, A− the second",
+			op, n.path, ff(n.tp), ff(roundSig(n.latePlus)), ff(roundSig(n.lateMinus)), d)
+	case n.lateTimed:
+		return fmt.Sprintf("%s at %s: from the latency curves (latency evidence and nested deadlines), a fraction %s (estimate) and %s (lower confidence band) of successful answers arrive after %s; A+ uses the first, A− the second",
+			op, n.path, ff(roundSig(n.latePlus)), ff(roundSig(n.lateMinus)), d)
+	case !n.tpSet:
+		return fmt.Sprintf("no latency evidence: %s at %s assumes %s %s", op, n.path, always, d)
+	}
+	return ""
+}
+
+// lateFormula is the start of a Timeout or Retry formula: S(τ) from the
+// late fractions.
+func lateFormula(n *node, child string) string {
+	ff := journey.FormatFloat
+	if n.latePlus == n.lateMinus {
+		return fmt.Sprintf("S(τ) = A_%s·(1 − tp), tp = %s; ", child, ff(n.latePlus))
+	}
+	return fmt.Sprintf("S+(τ) = A+_%s·(1 − tp+), S−(τ) = A−_%s·(1 − tp−), tp+ = %s, tp− = %s; ", child, child, ff(n.latePlus), ff(n.lateMinus))
 }
 
 // groupNotes states every fate group of two or more children at n.

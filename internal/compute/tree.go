@@ -38,13 +38,20 @@ type node struct {
 	path   string
 	parent int32
 	kids   []int32
-	comp   int32     // opLeaf: component index
-	k      int       // opKofN: k; opRetry: attempts
-	tp     float64   // opTimeout, opRetry: late fraction of successes
-	tpSet  bool      // TimeoutProbability was given
-	lo, hi []float64 // opCond: probability box
-	groups []group   // redundancy operators: fate groups of the children
-	multi  bool      // some fate group has two or more members
+	comp   int32   // opLeaf: component index
+	k      int     // opKofN: k; opRetry: attempts
+	tp     float64 // opTimeout, opRetry: declared late fraction of successes
+	tpSet  bool    // TimeoutProbability was given
+	// latePlus and lateMinus are the late fractions A+ and A− use: the
+	// estimate and pessimistic ones computed from the primary's latency
+	// when it is timed (lateTimed: it has latency evidence or nested
+	// deadlines), combined with the declared one; else the declared one,
+	// or 0.
+	latePlus, lateMinus float64
+	lateTimed           bool
+	lo, hi              []float64 // opCond: probability box
+	groups              []group   // redundancy operators: fate groups of the children
+	multi               bool      // some fate group has two or more members
 }
 
 // group is a fate group: children (by position) whose leaf failure-domain
@@ -70,6 +77,9 @@ type tree struct {
 	notes    []string  // journey-level notes found while compiling
 	marked   []bool    // per node: scratch for perturb
 	s        scratch
+	// lat, when set, holds the kept latency curves perturb re-evaluates to
+	// recompute late fractions.
+	lat *latency
 }
 
 // build flattens and validates j's tree. All problems are reported at once.
@@ -199,6 +209,7 @@ func (t *tree) add(n journey.Node, path string, parent int32, errs *diag.List) i
 	case *journey.Timeout:
 		nd.op = opTimeout
 		nd.tp, nd.tpSet = lateFraction(n.TimeoutProbability, pos, errs)
+		nd.latePlus, nd.lateMinus = nd.tp, nd.tp
 	case *journey.Retry:
 		nd.op = opRetry
 		nd.k = n.Attempts
@@ -206,6 +217,7 @@ func (t *tree) add(n journey.Node, path string, parent int32, errs *diag.List) i
 			errs.Errorf(pos, "Retry: attempts = %d must be at least 1", n.Attempts)
 		}
 		nd.tp, nd.tpSet = lateFraction(n.TimeoutProbability, pos, errs)
+		nd.latePlus, nd.lateMinus = nd.tp, nd.tp
 	default:
 		errs.Errorf(pos, "%s: unsupported operator", path)
 	}

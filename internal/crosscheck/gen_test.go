@@ -126,14 +126,14 @@ func (g *gen) node(leaves, depth int) journey.Node {
 
 func (g *gen) cond(bs []journey.Node) journey.Node {
 	c := &journey.Cond{Branches: bs}
-	rest := 1.0
+	rest := 100 // in hundredths, so the probabilities sum to exactly 1
 	for i := range bs {
 		p := rest
 		if i < len(bs)-1 {
-			p = math.Round(rest*g.r.Float64()*100) / 100
+			p = g.r.IntN(rest + 1)
 		}
 		rest -= p
-		c.Probs = append(c.Probs, journey.Prob{Lo: p, Hi: p})
+		c.Probs = append(c.Probs, journey.Prob{Lo: float64(p) / 100, Hi: float64(p) / 100})
 	}
 	return c
 }

@@ -1,0 +1,128 @@
+package compute
+
+import (
+	"encoding/json"
+	"math"
+
+	"github.com/emac-dev/emac/internal/model"
+)
+
+// LatencyResult is a journey's latency objective quantile as three numbers
+// (DESIGN §3.3) with the curves they are read from.
+type LatencyResult struct {
+	// Quantile is the objective's quantile q, e.g. 0.99.
+	Quantile float64 `json:"quantile"`
+	// EstimateSeconds is the q-quantile of the point model's latency
+	// conditioned on success.
+	EstimateSeconds float64 `json:"estimateSeconds"`
+	// UpperConfidenceSeconds is the q-quantile bound read from the leaves'
+	// lower confidence bands composed under independence; +Inf when the
+	// band never reaches the level (marshalled as null).
+	UpperConfidenceSeconds float64 `json:"upperConfidenceSeconds"`
+	// UpperBoundSeconds is the dependence-free bound: the same leaf bands
+	// composed with no assumption about how calls co-move; +Inf when
+	// unbounded (marshalled as null).
+	UpperBoundSeconds float64 `json:"upperBoundSeconds"`
+	// EstimateAvailability is the estimate's mass S(∞).
+	EstimateAvailability float64 `json:"estimateAvailability"`
+	// ConfidenceAvailability is the availability the upper confidence read
+	// divides by: the independent A+ (or the estimate's mass, if larger).
+	ConfidenceAvailability float64 `json:"confidenceAvailability"`
+	// BoundAvailability is the availability upper bound, valid for any
+	// dependence, the dependence-free read divides by.
+	BoundAvailability float64 `json:"boundAvailability"`
+	// Grid is the working grid of the curves.
+	Grid LatencyGrid `json:"grid"`
+	// Curves are the conditional CDFs the three numbers are read from.
+	Curves LatencyCurves `json:"curves"`
+	// Late lists every Timeout and Retry with latency evidence under its
+	// primary.
+	Late []LateFraction `json:"late,omitempty"`
+	// Assumptions are the latency assumptions, deduplicated, in a
+	// deterministic order.
+	Assumptions []string `json:"assumptions"`
+}
+
+// LatencyGrid describes the uniform working grid t_k = k·StepSeconds.
+type LatencyGrid struct {
+	// StepSeconds is the cell width Δ.
+	StepSeconds float64 `json:"stepSeconds"`
+	// Points is the number of grid points K.
+	Points int `json:"points"`
+	// Aligned reports whether every timeout, per-try timeout plus backoff
+	// and hedge delay is a whole number of cells.
+	Aligned bool `json:"aligned"`
+}
+
+// LatencyCurves holds conditional CDFs at the grid points: the estimate
+// S/A, and the confidence and dependence-free lower bands, each divided by
+// the availability its read uses (so the q-quantile is where a curve
+// first reaches q).
+type LatencyCurves struct {
+	// Estimate is S(t_k)/EstimateAvailability.
+	Estimate []float64 `json:"estimate"`
+	// Confidence is S_lo(t_k)/ConfidenceAvailability.
+	Confidence []float64 `json:"confidence"`
+	// DependenceFree is the dependence-free S_lo(t_k)/BoundAvailability.
+	DependenceFree []float64 `json:"dependenceFree"`
+}
+
+// LateFraction is, for a Timeout or Retry, the fraction of its primary's
+// successful answers that arrive after the (per-try) deadline — or count
+// as late: a declared timeoutProbability tp makes a further fraction tp of
+// on-time answers late, so the fractions are 1 − (1 − tp)·S_N(τ)/A_N.
+type LateFraction struct {
+	// Path locates the node as in Step.Path.
+	Path string `json:"path"`
+	// Kind is "timeout" or "retry".
+	Kind string `json:"kind"`
+	// DeadlineSeconds is the timeout or per-try timeout.
+	DeadlineSeconds float64 `json:"deadlineSeconds"`
+	// Estimate is 1 − S_N(τ)/A_N from the estimate curve; A+ uses it.
+	Estimate float64 `json:"estimate"`
+	// Pessimistic is 1 − S_lo(τ)/A_N from the lower confidence band; A−
+	// uses it.
+	Pessimistic float64 `json:"pessimistic"`
+	// Declared is the node's declared timeoutProbability, or nil.
+	Declared *float64 `json:"declared,omitempty"`
+}
+
+// MarshalJSON writes unbounded quantiles (+Inf) as null.
+func (r LatencyResult) MarshalJSON() ([]byte, error) {
+	type plain LatencyResult
+	return json.Marshal(struct {
+		plain
+		UpperConfidenceSeconds *float64 `json:"upperConfidenceSeconds"`
+		UpperBoundSeconds      *float64 `json:"upperBoundSeconds"`
+	}{plain(r), finitePtr(r.UpperConfidenceSeconds), finitePtr(r.UpperBoundSeconds)})
+}
+
+func finitePtr(x float64) *float64 {
+	if math.IsInf(x, 0) || math.IsNaN(x) {
+		return nil
+	}
+	return &x
+}
+
+// Latency composes j's latency distribution from its leaves and reads the
+// objective's quantile as three numbers. It returns nil when j has no
+// latency objective or no component has latency evidence.
+//
+// Curves live on a uniform grid chosen per journey: its range starts at
+// 1.25 times a recursive high-quantile estimate of the tree (leaf
+// quantile 0.9999; Series: sum of medians plus the root of the summed
+// squared spreads; Parallel, Cond and KofN max; Race max with hedge
+// offsets; Timeout τ plus the fallback's; Retry n(τ+b)) and doubles
+// while the estimate does not reach the objective's level; its cell is
+// 1/200 of the tree's median estimate, refined while the computed median
+// has fewer than 100 cells below it, with at most dist.DefaultMaxK points;
+// timeouts and hedge delays fall on grid points when possible (package
+// dist). The bounds, when their level lies beyond the grid, are read on
+// grids of doubled range.
+func Latency(j *model.Journey) (*LatencyResult, error) {
+	t, lat, err := prepare(j, prepOpts{curves: true})
+	if err != nil || lat == nil {
+		return nil, err
+	}
+	return lat.result(t), nil
+}

@@ -1,0 +1,170 @@
+package compute
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/emac-dev/emac/internal/dist"
+	"github.com/emac-dev/emac/internal/journey"
+)
+
+// Latency assumptions stated in every result.
+const (
+	assumeLatencyEstimate = "latency estimate: calls and their latencies are independent; an interval branch probability uses the point p_i = low_i + λ(high_i − low_i), one λ making Σp = 1"
+	assumeLatencyAvail    = "latency bands widen latency evidence only: leaves keep their point availabilities, and the upper confidence read divides by the independent A+"
+	assumeLatencyFree     = "latency upper bound: no assumption on how calls co-move — Makarov's bound for Series (on a coarse grid), Fréchet's for Parallel (max(0, ΣL − (n−1))) and Race (max L), (ΣL − (k−1))/(n−k+1) for KofN, the worst probability vertex for Cond, the union bound after a Timeout's deadline and a single attempt for Retry; it divides by an availability bound valid for any dependence"
+	assumeTimeoutAt       = "the fallback starts at the deadline: failures of the primary are assumed detected only at the deadline"
+	assumeRetryAt         = "attempt j starts at j·(perTryTimeout + backoff): failures are assumed detected only at the per-try deadline"
+)
+
+// result reads the three quantiles and assembles the latency result.
+func (l *latency) result(t *tree) *LatencyResult {
+	root := len(t.nodes) - 1
+	c, est := l.mg.c, l.mg.root
+	g := c.Grid()
+	res := &LatencyResult{
+		Quantile:               l.q,
+		EstimateAvailability:   est.Mass,
+		ConfidenceAvailability: max(t.plus[root], est.Mass),
+		Grid:                   LatencyGrid{StepSeconds: g.Delta, Points: g.K, Aligned: g.Aligned},
+		Late:                   l.late,
+	}
+	var notes assumptions
+	if q, ok := c.Quantile(est, l.q); ok {
+		res.EstimateSeconds = q
+	} else {
+		res.EstimateSeconds = math.Inf(1)
+		notes.add(fmt.Sprintf("latency estimate: the p%s level is not reached within %s", pct(l.q), g))
+	}
+	<-l.freeDone
+	free, up := l.free, l.up
+	res.BoundAvailability = up.Mass
+	res.UpperConfidenceSeconds = l.read(dist.Lower, l.lowerRoot, res.ConfidenceAvailability, "upper confidence", &notes)
+	res.UpperBoundSeconds = l.read(dist.FreeLower, free, res.BoundAvailability, "upper bound", &notes)
+	res.Curves = LatencyCurves{
+		Estimate:       conditional(est.V, est.Mass),
+		Confidence:     conditional(l.lowerRoot.V, res.ConfidenceAvailability),
+		DependenceFree: conditional(free.V, res.BoundAvailability),
+	}
+	res.Assumptions = l.assumptions(res, notes.list)
+	return res
+}
+
+// read returns the bound inf{t : S_lo(t) ≥ q·aHi} of the lower band lo
+// (flavour f, on the main grid), re-evaluating the band on grids of
+// doubled range while its level lies beyond the grid; +Inf, with a note,
+// when the band never reaches the level.
+func (l *latency) read(f dist.Flavour, lo dist.Sub, aHi float64, name string, notes *assumptions) float64 {
+	level := l.q * aHi
+	c, s := l.mg.c, lo
+	spec := l.mg.spec
+	for range maxGridTries {
+		t, ok, unbounded := c.Bound(s, level)
+		switch {
+		case ok:
+			return t
+		case unbounded:
+			notes.add(fmt.Sprintf("latency %s unbounded: the band reaches at most %s of the availability %s it is read against, below q = %s (thin latency evidence, or histogram mass in the +Inf bucket)",
+				name, journey.FormatFloat(s.Mass), journey.FormatFloat(aHi), journey.FormatFloat(l.q)))
+			return math.Inf(1)
+		}
+		spec.Range *= 2
+		c = dist.NewCalc(dist.NewGrid(spec))
+		s = newPass(newLeafSet(l.m, c), f, nil).run()
+	}
+	notes.add(fmt.Sprintf("latency %s unbounded: the band does not reach the p%s level within %s", name, pct(l.q), c.Grid()))
+	return math.Inf(1)
+}
+
+// conditional returns v/a (zeros when a is 0).
+func conditional(v []float64, a float64) []float64 {
+	out := make([]float64, len(v))
+	if a <= 0 {
+		return out
+	}
+	for k, x := range v {
+		out[k] = min(1, x/a)
+	}
+	return out
+}
+
+// pct renders a quantile as a percentile number ("99", "99.9").
+func pct(q float64) string { return journey.FormatFloat(math.Round(q*1e6) / 1e4) }
+
+// assumptions lists the latency assumptions in a fixed order: general
+// ones, the grid, the bands, components without evidence, deadlines,
+// late-fraction overrides, then the read notes.
+func (l *latency) assumptions(res *LatencyResult, reads []string) []string {
+	var a assumptions
+	a.add(assumeLatencyEstimate)
+	a.add(l.gridNote())
+	a.add(assumeLatencyAvail)
+	if n := l.bandNote(); n != "" {
+		a.add(n)
+	}
+	a.add(assumeLatencyFree)
+	t := l.m.t
+	for c, comp := range t.comps {
+		if l.m.laws[c] == nil {
+			a.add("latency: component " + comp.Name + " has no latency evidence; its calls are taken as instantaneous")
+		}
+	}
+	for i := range t.nodes {
+		n := &t.nodes[i]
+		switch n.op {
+		case opTimeout:
+			if len(n.kids) == 2 {
+				a.add("Timeout at " + n.path + ": " + assumeTimeoutAt)
+			}
+		case opRetry:
+			if n.k > 1 {
+				a.add("Retry at " + n.path + ": " + assumeRetryAt)
+			}
+		}
+	}
+	for _, r := range reads {
+		a.add(r)
+	}
+	return a.list
+}
+
+// gridNote describes the main grid.
+func (l *latency) gridNote() string {
+	g := l.mg.c.Grid()
+	s := fmt.Sprintf("latency curves on a uniform grid of %s (trapezoid-rule convolution for the estimate, cell left ends for lower bands)", g)
+	switch {
+	case len(l.m.breaks) == 0:
+	case g.Aligned:
+		s += "; every timeout, per-try timeout plus backoff and hedge delay is a whole number of cells"
+	default:
+		s += "; timeouts and hedge delays are not whole numbers of cells: they are read by interpolation in the estimate and rounded against the bands"
+	}
+	return s
+}
+
+// bandNote states the DKW widening, or "" when every law is exact.
+func (l *latency) bandNote() string {
+	if l.m.banded == 0 {
+		return ""
+	}
+	lo, hi := math.Inf(1), 0.0
+	for _, e := range l.m.eps {
+		if e > 0 {
+			lo, hi = min(lo, e), max(hi, e)
+		}
+	}
+	width := "ε = " + journey.FormatFloat(roundSig(lo))
+	if hi > lo {
+		width = "ε from " + journey.FormatFloat(roundSig(lo)) + " to " + journey.FormatFloat(roundSig(hi))
+	}
+	return fmt.Sprintf("latency bands: the %d component(s) with observed latencies are widened by a simultaneous DKW band ε = sqrt(ln(2/α)/(2n)) with α = %s split across them (Bonferroni), %s; histogram buckets are interval-censored (the lower band counts a bucket at its upper edge, the +Inf bucket never)",
+		l.m.banded, journey.FormatFloat(roundSig(l.m.alpha)), width)
+}
+
+func roundSig(x float64) float64 {
+	if x == 0 {
+		return 0
+	}
+	p := math.Pow(10, 3-math.Ceil(math.Log10(math.Abs(x))))
+	return math.Round(x*p) / p
+}

@@ -1,0 +1,153 @@
+package dist
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/dsp/fourier"
+)
+
+// fftCost is the measured cost of one FFT convolution of length N, in
+// units of N·log2(N), relative to one multiply-add of the direct sum (see
+// BenchmarkConvolve: about 9.5 ns against 0.35 ns on the reference
+// machine); the direct sum, whose cost is the width of the narrower
+// operand's support times K, is used when it is cheaper. With full
+// supports the crossover is near K = 512.
+const fftCost = 25
+
+// tiny is the increment below which a cell's mass is skipped by the
+// direct sum (dropping mass only lowers a lower band; in the estimate the
+// error is below K·tiny).
+const tiny = 1e-17
+
+// forceConv overrides the choice of method in tests: 1 direct, 2 FFT.
+var forceConv int
+
+// convolver holds the FFT plan and scratch buffers of one grid size.
+type convolver struct {
+	k      int
+	n      int // FFT length, a product of 2, 3 and 5 with n ≥ 2K−3
+	fft    *fourier.FFT
+	a, b   []float64 // length n
+	ca, cb []complex128
+	m, h   []float64 // length K−1
+}
+
+func (cv *convolver) init(k int) {
+	cv.k = k
+	cv.n = niceUp(max(2*k-3, 2))
+	cv.m = make([]float64, k-1)
+	cv.h = make([]float64, k-1)
+}
+
+// plan allocates the FFT on first use.
+func (cv *convolver) plan() {
+	if cv.fft != nil {
+		return
+	}
+	cv.fft = fourier.NewFFT(cv.n)
+	cv.a = make([]float64, cv.n)
+	cv.b = make([]float64, cv.n)
+	cv.ca = make([]complex128, cv.n/2+1)
+	cv.cb = make([]complex128, cv.n/2+1)
+}
+
+// convolve returns the sub-distribution of X + Y for independent X and Y
+// in the Estimate (trapezoid rule) or Lower (left end) flavour. With
+// a0 = S_Y(0), m[i] = S_Y(t_{i+1}) − S_Y(t_i) and h[i] = S_X(t_i)
+// (Lower) or (S_X(t_i) + S_X(t_{i+1}))/2 (Estimate), both forms read
+// S(t_k) = a0·S_X(t_k) + Σ_{i<k} m[i]·h[k−1−i].
+func (c *Calc) convolve(f Flavour, x, y Sub) Sub {
+	cv := &c.conv
+	k := c.g.K
+	xv, yv := x.V, y.V
+	// Put the narrower increments on the direct sum's outer loop.
+	lo, hi := support(yv)
+	if lo2, hi2 := support(xv); hi2-lo2 < hi-lo {
+		xv, yv, lo, hi = yv, xv, lo2, hi2
+	}
+	for i := range k - 1 {
+		cv.m[i] = yv[i+1] - yv[i]
+		if f == Lower {
+			cv.h[i] = xv[i]
+		} else {
+			cv.h[i] = (xv[i] + xv[i+1]) / 2
+		}
+	}
+	dst := c.buf()
+	n := float64(cv.n)
+	useDirect := float64(hi-lo)*float64(k) <= fftCost*n*math.Log2(n)
+	if forceConv != 0 {
+		useDirect = forceConv == 1
+	}
+	g := 0.0
+	if useDirect {
+		cv.direct(dst[1:], lo, hi)
+	} else {
+		cv.viaFFT(dst[1:])
+		if f == Lower {
+			g = guard
+		}
+	}
+	dst[0] = 0
+	a0 := yv[0]
+	for i := range dst {
+		dst[i] += a0 * xv[i]
+	}
+	mass := x.Mass * y.Mass
+	tidy(dst, mass, g)
+	return Sub{V: dst, Mass: mass}
+}
+
+// support returns the range [lo, hi) of increments v[i+1] − v[i] above
+// tiny.
+func support(v []float64) (lo, hi int) {
+	lo, hi = len(v)-1, 0
+	for i := 0; i+1 < len(v); i++ {
+		if v[i+1]-v[i] > tiny {
+			lo = i
+			break
+		}
+	}
+	for i := len(v) - 2; i >= lo; i-- {
+		if v[i+1]-v[i] > tiny {
+			hi = i + 1
+			break
+		}
+	}
+	return lo, max(lo, hi)
+}
+
+// direct sets out[j] = Σ_{i ∈ [lo,hi), i ≤ j} m[i]·h[j−i] for j < K−1.
+func (cv *convolver) direct(out []float64, lo, hi int) {
+	clear(out)
+	h := cv.h
+	for i := lo; i < hi; i++ {
+		w := cv.m[i]
+		if w <= tiny {
+			continue
+		}
+		o := out[i:]
+		for j, x := range h[:len(o)] {
+			o[j] += w * x
+		}
+	}
+}
+
+// viaFFT sets out[j] = Σ_{i ≤ j} m[i]·h[j−i] for j < K−1 by FFT.
+func (cv *convolver) viaFFT(out []float64) {
+	cv.plan()
+	copy(cv.a, cv.m)
+	clear(cv.a[len(cv.m):])
+	copy(cv.b, cv.h)
+	clear(cv.b[len(cv.h):])
+	cv.fft.Coefficients(cv.ca, cv.a)
+	cv.fft.Coefficients(cv.cb, cv.b)
+	for i := range cv.ca {
+		cv.ca[i] *= cv.cb[i]
+	}
+	cv.fft.Sequence(cv.a, cv.ca)
+	inv := 1 / float64(cv.n)
+	for j := range out {
+		out[j] = cv.a[j] * inv
+	}
+}

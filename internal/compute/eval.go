@@ -2,6 +2,7 @@ package compute
 
 import (
 	"cmp"
+	"github.com/emac-dev/emac/internal/dist"
 	"math"
 	"slices"
 )
@@ -66,14 +67,14 @@ func (t *tree) evalNode(i int32) value {
 	p, m := s.p, s.m
 	switch n.op {
 	case opSeries, opParallel:
-		v.plus, v.indep = product(p), product(m)
+		v.plus, v.indep = dist.Product(p), dist.Product(m)
 		v.shared = v.indep
 	case opCond:
 		v.plus = vertex(n.lo, n.hi, p, true, &s.idx, nil)
 		v.indep = vertex(n.lo, n.hi, m, false, &s.idx, nil)
 		v.shared = v.indep
 	case opRace:
-		v.plus, v.indep = anyOf(p), anyOf(m)
+		v.plus, v.indep = dist.AnyOf(p), dist.AnyOf(m)
 		v.shared = t.raceShared(m, n.groups)
 	case opKofN:
 		t.evalKofN(n, p, m, &v)
@@ -141,23 +142,6 @@ func (t *tree) evalKofN(n *node, p, m []float64, v *value) {
 		v.frechet = max(0, (sum-float64(n.k-1))/float64(nk-n.k+1))
 		v.shared = min(v.shared, v.frechet)
 	}
-}
-
-func product(a []float64) float64 {
-	r := 1.0
-	for _, x := range a {
-		r *= x
-	}
-	return r
-}
-
-// anyOf is 1 − ∏(1 − a_i): at least one of independent events.
-func anyOf(a []float64) float64 {
-	q := 1.0
-	for _, x := range a {
-		q *= 1 - x
-	}
-	return 1 - q
 }
 
 // raceShared is 1 − ∏_g (1 − max_{i∈g} a_i).

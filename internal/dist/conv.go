@@ -25,7 +25,7 @@ var forceConv int
 // convolver holds the FFT plan and scratch buffers of one grid size.
 type convolver struct {
 	k      int
-	n      int // FFT length, a product of 2, 3 and 5 with n ≥ 2K−3
+	n      int // FFT length, a Product of 2, 3 and 5 with n ≥ 2K−3
 	fft    *fourier.FFT
 	a, b   []float64 // length n
 	ca, cb []complex128

@@ -50,7 +50,7 @@
 // microseconds), Δ is chosen from the range alone, Grid.Aligned is false
 // and breakpoints are read by rounding: interpolated in the estimate, down
 // (or up, where that is conservative) in the bands. K is rounded up to a
-// product of 2, 3 and 5, which suits the FFT.
+// Product of 2, 3 and 5, which suits the FFT.
 //
 // # Quantiles
 //

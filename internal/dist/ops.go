@@ -52,7 +52,7 @@ func (c *Calc) Parallel(f Flavour, kids []Sub) Sub {
 	case FreeUpper:
 		return c.pointwise(f, kids, minOf, minOf)
 	}
-	return c.pointwise(f, kids, product, product)
+	return c.pointwise(f, kids, Product, Product)
 }
 
 // Race returns the sub-distribution of the first success among branches,
@@ -77,7 +77,7 @@ func (c *Calc) Race(f Flavour, hedge float64, kids []Sub) Sub {
 	case FreeUpper:
 		return c.pointwise(f, in, sumCapped, sumCapped)
 	}
-	return c.pointwise(f, in, anyOf, anyOf)
+	return c.pointwise(f, in, AnyOf, AnyOf)
 }
 
 // KofN returns the sub-distribution of the k-th success among branches:
@@ -149,7 +149,8 @@ func (c *Calc) pointwise(f Flavour, kids []Sub, op, mass func([]float64) float64
 	return Sub{V: v, Mass: m}
 }
 
-func product(x []float64) float64 {
+// Product is ∏ x_i: all of independent events.
+func Product(x []float64) float64 {
 	p := 1.0
 	for _, v := range x {
 		p *= v
@@ -157,7 +158,8 @@ func product(x []float64) float64 {
 	return p
 }
 
-func anyOf(x []float64) float64 {
+// AnyOf is 1 − ∏(1 − x_i): at least one of independent events.
+func AnyOf(x []float64) float64 {
 	q := 1.0
 	for _, v := range x {
 		q *= 1 - v

@@ -94,8 +94,10 @@ type KofN struct {
 }
 
 // Timeout cuts Primary at Timeout seconds and then runs Fallback (if any).
-// TimeoutProbability, when set, overrides the computed fraction of the
-// primary's successful responses that arrive after the deadline.
+// TimeoutProbability, when set, is an independent chance that an otherwise
+// timely successful answer of the primary counts as late (declared when
+// latency evidence is missing); the late fraction is then
+// 1 − (1 − tp)·S_N(τ)/A_N.
 type Timeout struct {
 	At
 	Timeout            float64
@@ -106,8 +108,8 @@ type Timeout struct {
 
 // Retry runs Target up to Attempts times in total, each attempt limited by
 // PerTryTimeout seconds, attempt j starting at j*(PerTryTimeout+Backoff).
-// TimeoutProbability, when set, overrides the fraction of an attempt's
-// successful responses that arrive after PerTryTimeout.
+// TimeoutProbability is, as for Timeout, an independent chance that a
+// timely successful attempt counts as late.
 type Retry struct {
 	At
 	Attempts           int

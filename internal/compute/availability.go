@@ -15,12 +15,25 @@
 // failure domain "component:NAME", so Race(a, a) and a retried subtree are
 // single fate groups.
 //
-// A Timeout or Retry whose primary can take time (latency evidence, or a
+// A Timeout or Retry whose primary N can take time (latency evidence, or a
 // nested deadline that delays it) gets its late fraction — the share of the
-// primary's successful answers that arrive after the deadline — from the
-// latency curves: A+ uses the estimate's, A− the lower confidence band's. A
-// declared timeoutProbability additionally makes that fraction of on-time
-// answers late, as the simulator draws it.
+// primary's successful answers that arrive after the deadline τ — from the
+// latency curves. A+ uses the estimate's: N answers on time with
+// probability S+_N(τ) = A+_N·(1 − late+). A− uses the lower confidence
+// band's, read at the leaves' point availabilities, and caps the result:
+// S−_N(τ) = min(A−_N·(1 − late−), S↓_N(τ)). S↓_N(τ) is a lower bound of
+// the probability that N succeeds within τ: N's tree evaluated as a lower
+// band with every leaf at its lower availability and lower latency band,
+// children that share no failure domain independent, and children that do
+// share one given no redundancy gain (Race and KofN with k = 1 count the
+// best branch of each fate group, 1 < k < n the dependence-free bound, a
+// Timeout with its fallback in the primary's group the union bound, a
+// Retry a single attempt) and, for the steps of a Series, Makarov's bound
+// (latencies that co-move fatten the tail of a sum). The late fraction
+// alone is not conservative: lower availabilities can shift weight to slow
+// paths, and calls that share a domain can be slow together. A declared
+// timeoutProbability additionally makes that fraction of on-time answers
+// late, as the simulator draws it.
 package compute
 
 import (

@@ -42,6 +42,22 @@ func BenchmarkEvaluate1000Leaves(b *testing.B) {
 	}
 }
 
+// BenchmarkEvaluate1000LeavesLowerAvailability is
+// BenchmarkEvaluate1000Leaves with every lower availability below its
+// point value.
+func BenchmarkEvaluate1000LeavesLowerAvailability(b *testing.B) {
+	j := bigLatencyJourney()
+	for _, c := range j.Components {
+		c.Availability.Lower = c.Availability.Point - 0.5*(1-c.Availability.Point)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := compute.Evaluate(j); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkAvailability1000Leaves(b *testing.B) {
 	j := bigJourney()
 	for b.Loop() {

@@ -79,7 +79,7 @@ func (t *tree) evalNode(i int32) value {
 	case opKofN:
 		t.evalKofN(n, p, m, &v)
 	case opTimeout:
-		sp, sm := p[0]*(1-n.latePlus), m[0]*(1-n.lateMinus)
+		sp, sm := p[0]*(1-n.latePlus), onTimeMinus(n, m[0])
 		v.plus, v.indep = sp, sm
 		if len(n.kids) == 2 {
 			v.plus = sp + (1-sp)*p[1]
@@ -92,7 +92,7 @@ func (t *tree) evalNode(i int32) value {
 			v.shared = max(sm, m[1])
 		}
 	case opRetry:
-		sp, sm := p[0]*(1-n.latePlus), m[0]*(1-n.lateMinus)
+		sp, sm := p[0]*(1-n.latePlus), onTimeMinus(n, m[0])
 		v.plus = 1 - math.Pow(1-sp, float64(n.k))
 		v.indep = 1 - math.Pow(1-sm, float64(n.k))
 		// Every attempt runs the same components: one fate group, so A−
@@ -101,6 +101,17 @@ func (t *tree) evalNode(i int32) value {
 	}
 	v.minus = min(v.shared, v.indep)
 	return v
+}
+
+// onTimeMinus returns S−_N(τ), the on-time success A− gives the primary of
+// Timeout or Retry node n whose A− is a: a·(1 − tp−), capped, when the
+// primary is timed, by the shared-fate band's S↓_N(τ) (see latshared.go).
+func onTimeMinus(n *node, a float64) float64 {
+	s := a * (1 - n.lateMinus)
+	if n.lateTimed {
+		s = min(s, n.onTimeLow)
+	}
+	return s
 }
 
 // evalKofN fills v for a KofN node.

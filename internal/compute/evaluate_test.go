@@ -132,12 +132,17 @@ func TestEvaluateMatchesParts(t *testing.T) {
 }
 
 // TestSensitivityWithLatency checks the incremental perturbations, which
-// recompute late fractions on the kept curves, against full evaluations of
-// modified journeys with latency laws (grids may differ: 1e-5).
+// recompute late fractions and on-time caps on the kept curves, against
+// full evaluations of modified journeys with latency laws (grids may
+// differ: 1e-5); every other journey has lower availabilities below the
+// point values.
 func TestSensitivityWithLatency(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 8))
 	for i := range 40 {
 		j := genJourney(r, genOptions{leaves: 1 + r.IntN(10), pool: 5, domains: 3, intervals: true, laws: true})
+		if i%2 == 1 {
+			lowerBelowPoint(r, j)
+		}
 		base, err := compute.Availability(j)
 		if err != nil {
 			t.Fatal(err)

@@ -70,7 +70,8 @@ type LatencyCurves struct {
 // LateFraction is, for a Timeout or Retry, the fraction of its primary's
 // successful answers that arrive after the (per-try) deadline — or count
 // as late: a declared timeoutProbability tp makes a further fraction tp of
-// on-time answers late, so the fractions are 1 − (1 − tp)·S_N(τ)/A_N.
+// on-time answers late, so the fractions are 1 − (1 − tp)·S_N(τ)/A_N —
+// with the lower bound of the primary's on-time success that caps A−.
 type LateFraction struct {
 	// Path locates the node as in Step.Path.
 	Path string `json:"path"`
@@ -78,11 +79,19 @@ type LateFraction struct {
 	Kind string `json:"kind"`
 	// DeadlineSeconds is the timeout or per-try timeout.
 	DeadlineSeconds float64 `json:"deadlineSeconds"`
-	// Estimate is 1 − S_N(τ)/A_N from the estimate curve; A+ uses it.
+	// Estimate is 1 − S_N(τ)/A_N from the estimate curve; A+ uses it:
+	// S+_N(τ) = A+_N·(1 − Estimate).
 	Estimate float64 `json:"estimate"`
-	// Pessimistic is 1 − S_lo(τ)/A_N from the lower confidence band; A−
-	// uses it.
+	// Pessimistic is 1 − S_lo(τ)/A_N from the lower confidence band at the
+	// leaves' point availabilities (at least Estimate).
 	Pessimistic float64 `json:"pessimistic"`
+	// LowerOnTime is S↓_N(τ), a lower bound of the probability that the
+	// primary succeeds within the deadline (and is not declared late): the
+	// leaves at their lower availabilities and lower latency bands,
+	// composed independently across fate groups and with no redundancy
+	// gain within one (see the package documentation). A− uses
+	// S−_N(τ) = min(A−_N·(1 − Pessimistic), LowerOnTime).
+	LowerOnTime float64 `json:"lowerOnTime"`
 	// Declared is the node's declared timeoutProbability, or nil.
 	Declared *float64 `json:"declared,omitempty"`
 }

@@ -121,10 +121,12 @@ func (m *latModel) markLate() bool {
 	return need
 }
 
-// perturbWork counts the node evaluations of the availability
-// perturbations of Sensitivity (each component up and down, each domain
-// up) that recompute curves: ancestors of the changed leaves that lie
-// under a timed deadline or are one.
+// perturbWork counts the node evaluations, summed over the passes, of the
+// availability perturbations of Sensitivity that recompute curves:
+// ancestors of the changed leaves that lie under a timed deadline or are
+// one, in the estimate, lower and shared-fate passes for each component
+// and domain made perfect, in the estimate pass alone for each component
+// made to fail (only A+ is read).
 func (m *latModel) perturbWork() int {
 	t := m.t
 	mark := make([]bool, len(t.nodes))
@@ -150,14 +152,14 @@ func (m *latModel) perturbWork() int {
 	work := 0
 	members := make([][]int32, len(t.domains))
 	for c := range t.comps {
-		work += 2 * dirty([]int32{int32(c)})
+		work += 4 * dirty([]int32{int32(c)})
 		for _, d := range t.compDoms[c] {
 			members[d] = append(members[d], int32(c))
 		}
 	}
 	for d, ms := range members {
 		if !t.implicit[d] {
-			work += dirty(ms)
+			work += 3 * dirty(ms)
 		}
 	}
 	return work

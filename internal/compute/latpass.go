@@ -23,6 +23,10 @@ type pass struct {
 	// the flavour reads it and the primary's mass.
 	at, mass []float64
 	kids     []dist.Sub // scratch
+	// shared makes the pass the shared-fate lower band (latshared.go):
+	// flavour Lower, except where the children of a node share failure
+	// domains.
+	shared bool
 }
 
 func newPass(set *leafSet, f dist.Flavour, keep []bool) *pass {
@@ -86,17 +90,30 @@ func (p *pass) leafCurve(c int32) dist.Sub {
 	return p.set.get(p.f, c)
 }
 
+// newLeaf computes component c's curve afresh from the set's current
+// availability of c (perturbations change it).
+func (p *pass) newLeaf(c int32) dist.Sub {
+	return p.c.Leaf(p.f, p.set.avail[c], p.m.laws[c], p.m.eps[c])
+}
+
 // leafSet holds the leaf curves on one grid, shared by the passes on it:
 // per component, the estimate, lower-band and upper-band curves, one curve
-// for all three when the law is exact (no observations, no band).
+// for all three when the law is exact (no observations, no band), scaled
+// by the component's availability in avail (the tree's point values, or
+// its lower values for the shared-fate band).
 type leafSet struct {
 	m      *latModel
 	c      *dist.Calc
+	avail  []float64
 	curves [][3]dist.Sub
 }
 
 func newLeafSet(m *latModel, c *dist.Calc) *leafSet {
-	return &leafSet{m: m, c: c, curves: make([][3]dist.Sub, len(m.t.comps))}
+	return newLeafSetAt(m, c, m.t.point)
+}
+
+func newLeafSetAt(m *latModel, c *dist.Calc, avail []float64) *leafSet {
+	return &leafSet{m: m, c: c, avail: avail, curves: make([][3]dist.Sub, len(m.t.comps))}
 }
 
 // fill computes every curve of every component.
@@ -120,7 +137,7 @@ func (s *leafSet) get(f dist.Flavour, c int32) dist.Sub {
 		k = 2
 	}
 	if s.curves[c][k].V == nil {
-		s.curves[c][k] = s.c.Leaf(f, s.m.t.point[c], s.m.laws[c], s.m.eps[c])
+		s.curves[c][k] = s.c.Leaf(f, s.avail[c], s.m.laws[c], s.m.eps[c])
 	}
 	return s.curves[c][k]
 }
@@ -143,6 +160,11 @@ func (p *pass) eval(i int32) (s dist.Sub, owned bool) {
 		kids = append(kids, p.vals[c])
 	}
 	p.kids = kids
+	if p.shared {
+		if s, ok := p.sharedOp(n, kids); ok {
+			return s, true
+		}
+	}
 	c, f := p.c, p.f
 	switch n.op {
 	case opSeries:
@@ -167,6 +189,9 @@ func (p *pass) eval(i int32) (s dist.Sub, owned bool) {
 // it): the primary's curve is scaled by 1 − tp.
 func (p *pass) deadline(i int32, n *node, kids []dist.Sub) dist.Sub {
 	c, f := p.c, p.f
+	if p.shared && p.sharedDeadline(n) {
+		f = dist.FreeLower
+	}
 	prim := p.primary(i, n, kids[0])
 	if n.tpSet {
 		defer c.Release(prim)

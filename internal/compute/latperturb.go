@@ -9,19 +9,25 @@ type saved struct {
 	at, mass float64
 }
 
-// perturbLate re-evaluates, in the kept estimate and lower passes, the
-// curves of the dirty nodes (sorted ancestors of comps' leaves) that decide
-// a late fraction, with comps' point availabilities as already set on the
-// tree, and sets the late fractions of the dirty Timeout and Retry nodes.
-// The returned function restores the passes and the late fractions.
-func (l *latency) perturbLate(comps, dirty []int32) (restore func()) {
+// perturbLate re-evaluates, in the kept estimate, lower and shared-fate
+// passes, the curves of the dirty nodes (sorted ancestors of comps'
+// leaves) that decide a late fraction, with comps' point and lower
+// availabilities as already set on the tree, and sets the late fractions
+// and on-time caps of the dirty Timeout and Retry nodes. The returned
+// function restores the passes, the late fractions and the caps. Unless
+// withMinus is set only the estimate pass and the late fractions of A+ are
+// recomputed.
+func (l *latency) perturbLate(comps, dirty []int32, withMinus bool) (restore func()) {
 	t, m := l.m.t, l.m
-	passes := []*pass{l.mg.est, l.lower}
+	passes := []*pass{l.mg.est, l.lower, l.low}
+	if !withMinus {
+		passes = passes[:1]
+	}
 	var undo []func()
 	for _, p := range passes {
 		for _, c := range comps {
 			old := p.leaf[c]
-			p.leaf[c] = p.c.Leaf(p.f, t.point[c], m.laws[c], m.eps[c])
+			p.leaf[c] = p.newLeaf(c)
 			undo = append(undo, func() { p.c.Release(p.leaf[c]); p.leaf[c] = old })
 		}
 		for _, i := range dirty {
@@ -49,9 +55,13 @@ func (l *latency) perturbLate(comps, dirty []int32) (restore func()) {
 		if !n.lateTimed {
 			continue
 		}
-		plus, minus := n.latePlus, n.lateMinus
-		n.latePlus, n.lateMinus = l.lateAt(i)
-		undo = append(undo, func() { n.latePlus, n.lateMinus = plus, minus })
+		plus, minus, low := n.latePlus, n.lateMinus, n.onTimeLow
+		if withMinus {
+			n.latePlus, n.lateMinus, n.onTimeLow = l.lateAt(i)
+		} else {
+			n.latePlus = l.lateEstimate(i)
+		}
+		undo = append(undo, func() { n.latePlus, n.lateMinus, n.onTimeLow = plus, minus, low })
 	}
 	return func() {
 		for k := len(undo) - 1; k >= 0; k-- {
@@ -60,13 +70,21 @@ func (l *latency) perturbLate(comps, dirty []int32) (restore func()) {
 	}
 }
 
-// lateAt returns node i's estimate and pessimistic late fractions from the
-// passes' reads of its primary.
-func (l *latency) lateAt(i int32) (est, pess float64) {
+// lateAt returns node i's estimate and pessimistic late fractions and its
+// on-time cap S↓_N(τ) from the passes' reads of its primary.
+func (l *latency) lateAt(i int32) (est, pess, low float64) {
+	est, low = l.lateEstimate(i), l.low.at[i]
+	if a := l.mg.est.mass[i]; a > 0 {
+		pess = max(est, unitClamp(1-l.lower.at[i]/a))
+	}
+	return est, pess, low
+}
+
+// lateEstimate returns node i's estimate late fraction.
+func (l *latency) lateEstimate(i int32) float64 {
 	a := l.mg.est.mass[i]
 	if a <= 0 {
-		return 0, 0
+		return 0
 	}
-	est = unitClamp(1 - l.mg.est.at[i]/a)
-	return est, max(est, unitClamp(1-l.lower.at[i]/a))
+	return unitClamp(1 - l.mg.est.at[i]/a)
 }

@@ -9,17 +9,21 @@ import (
 )
 
 // latency is the latency side of one evaluation: the main grid with the
-// estimate and the lower confidence band.
+// estimate, the lower confidence band and, under timed deadlines, the
+// shared-fate band.
 type latency struct {
 	m         *latModel
 	q         float64 // objective quantile; 0 when none
 	mg        mainGrid
 	lower     *pass
 	lowerRoot dist.Sub
-	late      []LateFraction
+	// low is the shared-fate band (latshared.go), evaluated only where it
+	// decides a late fraction.
+	low  *pass
+	late []LateFraction
 	// shares reports that every estimate curve is kept (latency shares);
-	// perturb that the curves under timed deadlines are kept in both
-	// flavours (availability perturbations recompute late fractions).
+	// perturb that the curves under timed deadlines are kept in the three
+	// passes (availability perturbations recompute late fractions).
 	shares, perturb bool
 	// free and up are the dependence-free bands' roots on the main grid,
 	// computed concurrently with the lower band; freeDone is closed when
@@ -45,11 +49,12 @@ func (l *latency) startFree() {
 
 // keepBudget caps the bytes of curves kept for latency shares and
 // availability perturbations, and perturbBudget the work of the
-// perturbations (node evaluations times grid points); beyond them shares
-// are skipped and perturbations hold late fractions fixed.
+// perturbations (node evaluations summed over the passes, times grid
+// points); beyond them shares are skipped and perturbations hold late
+// fractions fixed.
 const (
 	keepBudget    = 128 << 20
-	perturbBudget = 2e7
+	perturbBudget = 4e7
 )
 
 // prepOpts says what prepare must make possible.
@@ -119,7 +124,7 @@ func newLatency(m *latModel, q float64, curves bool, o prepOpts) *latency {
 		work = m.perturbWork()
 	}
 	perturbOK := func(k int) bool {
-		return o.perturb && work*k <= perturbBudget && 2*count(m.inTimed)*k*8 <= keepBudget
+		return o.perturb && work*k <= perturbBudget && 3*count(m.inTimed)*k*8 <= keepBudget
 	}
 	l.mg = m.solve(q, func(k int) []bool {
 		switch {
@@ -143,6 +148,8 @@ func newLatency(m *latModel, q float64, curves bool, o prepOpts) *latency {
 	}
 	l.lower = newPass(l.mg.set, dist.Lower, lowerKeep)
 	l.lowerRoot = l.lower.run()
+	l.low = newSharedPass(l, lowerKeep)
+	l.low.runTimed()
 	l.applyLate()
 	return l
 }
@@ -165,28 +172,24 @@ func count(b []bool) int {
 	return n
 }
 
-// applyLate sets the late fractions of every Timeout and Retry whose
-// primary is timed, and records them. The passes read S_N(τ) with a
-// declared timeoutProbability already applied, so the fractions combine
-// both: 1 − (1 − tp)·S_N(τ)/A_N.
+// applyLate sets the late fractions and the on-time caps of every Timeout
+// and Retry whose primary is timed, and records them. The passes read
+// S_N(τ) with a declared timeoutProbability already applied, so the
+// fractions combine both: 1 − (1 − tp)·S_N(τ)/A_N.
 func (l *latency) applyLate() {
 	t := l.m.t
-	est := l.mg.est
 	for i := range t.nodes {
 		n := &t.nodes[i]
 		if !n.lateTimed {
 			continue
 		}
 		lf := LateFraction{Path: n.path, Kind: journey.Kind(n.src), DeadlineSeconds: deadlineOf(n)}
-		if a := est.mass[i]; a > 0 {
-			lf.Estimate = unitClamp(1 - est.at[i]/a)
-			lf.Pessimistic = max(lf.Estimate, unitClamp(1-l.lower.at[i]/a))
-		}
+		lf.Estimate, lf.Pessimistic, lf.LowerOnTime = l.lateAt(int32(i))
 		if n.tpSet {
 			d := n.tp
 			lf.Declared = &d
 		}
-		n.latePlus, n.lateMinus = lf.Estimate, lf.Pessimistic
+		n.latePlus, n.lateMinus, n.onTimeLow = lf.Estimate, lf.Pessimistic, lf.LowerOnTime
 		l.late = append(l.late, lf)
 	}
 }

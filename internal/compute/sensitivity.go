@@ -2,6 +2,7 @@ package compute
 
 import (
 	"cmp"
+	"math"
 	"slices"
 
 	"github.com/emac-dev/emac/internal/model"
@@ -63,6 +64,9 @@ func Sensitivity(j *model.Journey) ([]Contributor, error) {
 
 // sensitivity returns the contributors of the evaluated tree t, sorted.
 func (t *tree) sensitivity() []Contributor {
+	if t.lat == nil {
+		defer t.holdLate()()
+	}
 	base := t.minus[len(t.nodes)-1]
 	share := func(perfect float64) float64 {
 		if 1-base <= 0 {
@@ -73,8 +77,8 @@ func (t *tree) sensitivity() []Contributor {
 	var out []Contributor
 	members := make([][]int32, len(t.domains))
 	for c := range t.comps {
-		up, upMinus := t.perturb([]int32{int32(c)}, 1)
-		down, _ := t.perturb([]int32{int32(c)}, 0)
+		up, upMinus := t.perturb([]int32{int32(c)}, 1, true)
+		down, _ := t.perturb([]int32{int32(c)}, 0, false)
 		out = append(out, Contributor{
 			Name:        t.comps[c].Name,
 			Kind:        KindComponent,
@@ -89,7 +93,7 @@ func (t *tree) sensitivity() []Contributor {
 		if t.implicit[d] || len(ms) == 0 {
 			continue
 		}
-		_, upMinus := t.perturb(ms, 1)
+		_, upMinus := t.perturb(ms, 1, true)
 		names := make([]string, len(ms))
 		for i, c := range ms {
 			names[i] = t.comps[c].Name
@@ -105,8 +109,9 @@ func (t *tree) sensitivity() []Contributor {
 
 // perturb sets the point and lower availability of comps to a, re-evaluates
 // the ancestors of their leaves, returns the root's A+ and A−, and restores
-// the tree.
-func (t *tree) perturb(comps []int32, a float64) (plus, minus float64) {
+// the tree. Unless withMinus is set only A+ is meaningful: the late
+// fractions A− alone uses are not recomputed.
+func (t *tree) perturb(comps []int32, a float64, withMinus bool) (plus, minus float64) {
 	if len(t.marked) != len(t.nodes) {
 		t.marked = make([]bool, len(t.nodes))
 	}
@@ -129,7 +134,7 @@ func (t *tree) perturb(comps []int32, a float64) (plus, minus float64) {
 		t.point[c], t.lower[c] = a, a
 	}
 	if t.lat != nil {
-		defer t.lat.perturbLate(comps, dirty)()
+		defer t.lat.perturbLate(comps, dirty, withMinus)()
 	}
 	savedNode := make([][2]float64, len(dirty))
 	for k, i := range dirty {
@@ -146,4 +151,36 @@ func (t *tree) perturb(comps []int32, a float64) (plus, minus float64) {
 		t.point[c], t.lower[c] = savedComp[k][0], savedComp[k][1]
 	}
 	return plus, minus
+}
+
+// holdLate prepares perturbations that cannot recompute late fractions
+// (no kept curves): it folds the on-time cap S↓_N(τ) of every timed
+// Timeout and Retry into its pessimistic late fraction at the journey's
+// values, tp− := 1 − S−_N(τ)/A−_N, and lifts the cap, so that A− is
+// unchanged at the journey's values and a perturbation scales S−_N(τ)
+// with the primary's A− rather than holding it. It returns the function
+// that undoes it.
+func (t *tree) holdLate() (restore func()) {
+	type held struct {
+		i         int32
+		late, low float64
+	}
+	var saved []held
+	for i := range t.nodes {
+		n := &t.nodes[i]
+		if !n.lateTimed {
+			continue
+		}
+		saved = append(saved, held{int32(i), n.lateMinus, n.onTimeLow})
+		if a := t.minus[n.kids[0]]; a > 0 {
+			n.lateMinus = unitClamp(1 - onTimeMinus(n, a)/a)
+		}
+		n.onTimeLow = math.Inf(1)
+	}
+	return func() {
+		for _, h := range saved {
+			n := &t.nodes[h.i]
+			n.lateMinus, n.onTimeLow = h.late, h.low
+		}
+	}
 }

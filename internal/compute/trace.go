@@ -129,21 +129,32 @@ func lateNote(n *node, op, always string, deadline float64) string {
 	ff, d := journey.FormatFloat, journey.FormatDuration(deadline)
 	switch {
 	case n.lateTimed && n.tpSet:
-		return fmt.Sprintf("%s at %s: from the latency curves, with the declared timeoutProbability %s making as many on-time answers late (as the simulator draws it), a fraction %s (estimate) and %s (lower confidence band) of successful answers count as late after %s; A+ uses the first, A− the second",
-			op, n.path, ff(n.tp), ff(roundSig(n.latePlus)), ff(roundSig(n.lateMinus)), d)
+		return fmt.Sprintf("%s at %s: from the latency curves, with the declared timeoutProbability %s making as many on-time answers late (as the simulator draws it), a fraction %s (estimate) and %s (lower confidence band) of successful answers count as late after %s; A+ uses the first, A− the second, %s",
+			op, n.path, ff(n.tp), ff(roundSig(n.latePlus)), ff(roundSig(n.lateMinus)), d, capNote(n))
 	case n.lateTimed:
-		return fmt.Sprintf("%s at %s: from the latency curves (latency evidence and nested deadlines), a fraction %s (estimate) and %s (lower confidence band) of successful answers arrive after %s; A+ uses the first, A− the second",
-			op, n.path, ff(roundSig(n.latePlus)), ff(roundSig(n.lateMinus)), d)
+		return fmt.Sprintf("%s at %s: from the latency curves (latency evidence and nested deadlines), a fraction %s (estimate) and %s (lower confidence band) of successful answers arrive after %s; A+ uses the first, A− the second, %s",
+			op, n.path, ff(roundSig(n.latePlus)), ff(roundSig(n.lateMinus)), d, capNote(n))
 	case !n.tpSet:
 		return fmt.Sprintf("no latency evidence: %s at %s assumes %s %s", op, n.path, always, d)
 	}
 	return ""
 }
 
+// capNote explains the cap on the on-time success of timed Timeout or
+// Retry node n's primary in A−.
+func capNote(n *node) string {
+	return "capping the primary's on-time success at " + journey.FormatFloat(roundSig(n.onTimeLow)) +
+		": its lower bound with every leaf at its lower availability and lower latency band, distinct fate groups independent and calls within one positively dependent in failure and latency (no redundancy gain within a group; Makarov's bound for the steps of a Series that share one), since lower availabilities can shift weight to slow paths and calls that share a domain can be slow together"
+}
+
 // lateFormula is the start of a Timeout or Retry formula: S(τ) from the
 // late fractions.
 func lateFormula(n *node, child string) string {
 	ff := journey.FormatFloat
+	if n.lateTimed {
+		return fmt.Sprintf("S+(τ) = A+_%s·(1 − tp+), S−(τ) = min(A−_%s·(1 − tp−), S↓(τ)), tp+ = %s, tp− = %s, S↓(τ) = %s; ",
+			child, child, ff(n.latePlus), ff(n.lateMinus), ff(n.onTimeLow))
+	}
 	if n.latePlus == n.lateMinus {
 		return fmt.Sprintf("S(τ) = A_%s·(1 − tp), tp = %s; ", child, ff(n.latePlus))
 	}

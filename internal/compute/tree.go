@@ -49,9 +49,18 @@ type node struct {
 	// or 0.
 	latePlus, lateMinus float64
 	lateTimed           bool
-	lo, hi              []float64 // opCond: probability box
-	groups              []group   // redundancy operators: fate groups of the children
-	multi               bool      // some fate group has two or more members
+	// onTimeLow is, for a lateTimed node, S↓_N(τ): a lower bound of the
+	// probability that the primary succeeds within the deadline (and is
+	// not declared late) at the leaves' lower availabilities and lower
+	// latency bands (see latshared.go). A− caps the primary's on-time
+	// success at it.
+	onTimeLow float64
+	// stepGroups are, for a Series whose steps share failure domains, the
+	// fate groups of the steps (positions): their latencies may co-move.
+	stepGroups [][]int
+	lo, hi     []float64 // opCond: probability box
+	groups     []group   // redundancy operators: fate groups of the children
+	multi      bool      // some fate group has two or more members
 }
 
 // group is a fate group: children (by position) whose leaf failure-domain
@@ -303,14 +312,24 @@ func (t *tree) groupAll() {
 		slices.Sort(s)
 		sets[i] = slices.Compact(s)
 		switch n.op {
-		case opRace, opKofN, opTimeout, opRetry:
+		case opRace, opKofN, opTimeout, opRetry, opSeries:
 			kidSets := make([][]int32, len(n.kids))
 			for p, c := range n.kids {
 				kidSets[p] = sets[c]
 			}
-			n.groups = fateGroups(kidSets, first)
-			for _, g := range n.groups {
-				n.multi = n.multi || len(g.members) > 1
+			groups := fateGroups(kidSets, first)
+			multi := false
+			for _, g := range groups {
+				multi = multi || len(g.members) > 1
+			}
+			if n.op != opSeries {
+				n.groups, n.multi = groups, multi
+			} else if multi {
+				// Only the latency of a Series depends on its groups (they
+				// are not part of its availability derivation).
+				for _, g := range groups {
+					n.stepGroups = append(n.stepGroups, g.members)
+				}
 			}
 		}
 	}

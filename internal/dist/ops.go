@@ -80,6 +80,41 @@ func (c *Calc) Race(f Flavour, hedge float64, kids []Sub) Sub {
 	return c.pointwise(f, in, AnyOf, AnyOf)
 }
 
+// RaceGroups returns a lower band of the first success among branches,
+// branch i started i·hedge seconds late, when the branches fall into
+// groups (positions; every branch in exactly one group) that are
+// independent of each other while the branches of one group may depend on
+// each other in any way: 1 − ∏_g (1 − max_{i∈g} L_i). A group succeeds
+// within t at least when its best branch does, whatever the dependence, and
+// the groups combine as independent events. The inputs are lower bands
+// (Lower or FreeLower) and so is the result.
+func (c *Calc) RaceGroups(hedge float64, kids []Sub, groups [][]int) Sub {
+	in := kids
+	if hedge > 0 {
+		in = make([]Sub, len(kids))
+		for i, s := range kids {
+			in[i] = c.shift(Lower, s, float64(i)*hedge)
+		}
+		defer func() {
+			for _, s := range in {
+				c.Release(s)
+			}
+		}()
+	}
+	anyGroup := func(x []float64) float64 {
+		q := 1.0
+		for _, g := range groups {
+			best := 0.0
+			for _, i := range g {
+				best = max(best, x[i])
+			}
+			q *= 1 - best
+		}
+		return 1 - q
+	}
+	return c.pointwise(Lower, in, anyGroup, anyGroup)
+}
+
 // KofN returns the sub-distribution of the k-th success among branches:
 // the Poisson-binomial tail P(at least k of the S_i(t)) (Estimate, Lower),
 // max(0, (ΣL_i − (k−1))/(n−k+1)) (FreeLower) or min(1, ΣU_i/k)

@@ -75,6 +75,23 @@ type Governance struct {
 	// ConfidenceLevel is the statistical confidence of lower bounds
 	// (default 0.95).
 	ConfidenceLevel float64
+	// BurnRates overrides the multi-window multi-burn-rate alert policy;
+	// nil means the defaults.
+	BurnRates *BurnRatePolicy
+	// MaxCanaryBurnRate is the largest journey burn rate a canary may cause
+	// (default 1).
+	MaxCanaryBurnRate float64
+}
+
+// BurnRatePolicy lists the page and ticket alert conditions.
+type BurnRatePolicy struct {
+	Page, Ticket []BurnWindow
+}
+
+// BurnWindow fires when the burn rate exceeds Factor over both windows.
+type BurnWindow struct {
+	Factor      float64
+	Long, Short string
 }
 
 // Param is a named parameter (a branch probability).
@@ -102,6 +119,20 @@ type Component struct {
 	Latency law.Law
 	// LatencySource says where the latency law came from.
 	LatencySource string
+	// Telemetry binds the component to live Prometheus series, or nil.
+	Telemetry *Telemetry
+}
+
+// Telemetry is a component's live Prometheus evidence.
+type Telemetry struct {
+	// Good and Total are PromQL counter queries (with any range window
+	// inside; generators rewrite it).
+	Good, Total string
+	// HistogramMetric and HistogramSelector name the latency histogram
+	// (metric without the _bucket suffix, selector with braces).
+	HistogramMetric, HistogramSelector string
+	// Source says where the queries came from ("openslo:NAME", "inline").
+	Source string
 }
 
 // AllDomains returns the union of declared and inferred domains, sorted.

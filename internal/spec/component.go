@@ -36,6 +36,7 @@ func (r *resolver) component(name string, c *v1alpha1.Component, level float64) 
 	out.Domains = slices.Compact(slices.Sorted(slices.Values(c.FailureDomains)))
 	out.Availability = r.availability(name, c, level)
 	out.Latency, out.LatencySource = r.latency(name, c.Latency)
+	out.Telemetry = r.telemetry(name, c)
 	return out
 }
 

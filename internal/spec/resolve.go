@@ -212,9 +212,16 @@ func parseQuantile(metric string) (float64, bool) {
 
 func (r *resolver) governance(g *v1alpha1.Governance) model.Governance {
 	out := model.Governance{AvailabilityBound: "pessimistic", LatencyBound: "upperConfidence",
-		MinConfidence: 0.8, ConfidenceLevel: 0.95}
+		MinConfidence: 0.8, ConfidenceLevel: 0.95, MaxCanaryBurnRate: 1}
 	if g == nil {
 		return out
+	}
+	out.BurnRates = r.burnRates(g)
+	if pd := g.ProgressiveDelivery; pd != nil && pd.Gate != nil && pd.Gate.MaxCanaryBurnRate != nil {
+		out.MaxCanaryBurnRate = *pd.Gate.MaxCanaryBurnRate
+		if out.MaxCanaryBurnRate <= 0 {
+			r.diags.Errorf(pd.Gate.Pos, "maxCanaryBurnRate must be positive")
+		}
 	}
 	if m := g.EvaluationMode; m != "" && m != "conservative" && m != "optimistic" {
 		r.diags.Errorf(g.Pos, "evaluationMode %q is not supported (want conservative or optimistic)", m)

@@ -1,0 +1,155 @@
+package compute
+
+import (
+	"github.com/emac-dev/emac/internal/dist"
+	"github.com/emac-dev/emac/internal/journey"
+)
+
+// The shared-fate lower band S↓ caps the on-time success A− gives the
+// primary N of a timed Timeout or Retry: S−_N(τ) = min(A−_N·(1 − tp−),
+// S↓_N(τ)), where tp− is the late fraction read from the lower confidence
+// band at the leaves' point availabilities.
+//
+// tp− alone is not conservative: the share of answers that arrive late
+// depends on the availabilities, and lower ones can shift weight to a slow
+// path (in Retry(1, 100ms; Timeout(200ms; a, b)) every answer of the
+// fallback b is late, so the fewer answers a gives the larger the late
+// fraction). Nor is a band composed under independence: calls that share a
+// failure domain are slow together as well as down together (Race(a, a)
+// is no faster than a). S↓ therefore takes every leaf at its lower
+// availability and its lower latency band (the time of a successful call
+// is at most its band's quantile), and composes the tree as a lower band
+// for the failure laws of DESIGN §3.2 — distinct fate groups independent,
+// calls within one positively dependent (associated) in both failure and
+// latency:
+//
+//   - children whose leaves share no failure domain are independent, so
+//     the independent lower band (flavour Lower) of the operator holds;
+//   - Parallel, and KofN with k = n, succeed within t when every child
+//     does; those events are increasing in the calls' successes and
+//     decreasing in their times, hence positively correlated (Harris–FKG,
+//     Pitt for the Gaussian copula), so the product of the children's
+//     bands holds whatever they share;
+//   - Cond draws its branch independently: the worst probability vertex at
+//     every t holds;
+//   - a Series whose steps share domains adds the latencies of each fate
+//     group with Makarov's bound (valid for any dependence: co-moving
+//     latencies fatten the tail of a sum) and convolves the groups;
+//   - a Race, or a KofN with k = 1, over shared branches counts only the
+//     best branch of each fate group, 1 − ∏_g (1 − max_{i∈g} L_i); a KofN
+//     with 1 < k < n over shared branches takes the dependence-free bound
+//     (ΣL − (k−1))/(n−k+1);
+//   - a Timeout whose fallback shares the primary's domains takes the
+//     union bound max(S_N(τ), S_M(t − τ)) after the deadline, and a Retry
+//     of two or more attempts (the same components) a single attempt.
+//
+// Every step is monotone in its children's bands, so when the true leaf
+// availabilities are at least their lower values and the leaf latencies
+// lie within their bands, S↓_N(τ) is at most the probability that N
+// succeeds within τ; so is S−_N(τ), whatever tp− is, and the Timeout and
+// Retry formulas of A−, increasing in S−_N(τ), stay conservative. The min
+// keeps A− at or below its value without the cap.
+
+// sharedOp evaluates node n of the shared-fate band where it differs from
+// the independent lower band; ok is false where it does not.
+func (p *pass) sharedOp(n *node, kids []dist.Sub) (s dist.Sub, ok bool) {
+	c := p.c
+	switch n.op {
+	case opSeries:
+		if n.stepGroups != nil {
+			return p.groupedSeries(n.stepGroups, kids), true
+		}
+	case opRace:
+		if n.multi {
+			return c.RaceGroups(n.src.(*journey.Race).HedgeAfter, kids, positions(n.groups)), true
+		}
+	case opKofN:
+		switch {
+		case !n.multi || n.k == len(kids):
+		case n.k == 1:
+			return c.RaceGroups(0, kids, positions(n.groups)), true
+		default:
+			return c.KofN(dist.FreeLower, n.k, kids), true
+		}
+	}
+	return dist.Sub{}, false
+}
+
+// sharedDeadline reports whether the shared-fate band evaluates Timeout or
+// Retry node n with the dependence-free arithmetic: a fallback in the
+// primary's fate group, or several attempts of the same components.
+func (p *pass) sharedDeadline(n *node) bool {
+	if n.op == opRetry {
+		return n.k > 1
+	}
+	return n.multi
+}
+
+// groupedSeries sums the steps of each fate group with Makarov's bound and
+// convolves the groups' sums.
+func (p *pass) groupedSeries(groups [][]int, kids []dist.Sub) dist.Sub {
+	c := p.c
+	parts := make([]dist.Sub, len(groups))
+	owned := make([]bool, len(groups))
+	for gi, g := range groups {
+		if len(g) == 1 {
+			parts[gi] = kids[g[0]]
+			continue
+		}
+		steps := make([]dist.Sub, len(g))
+		for j, k := range g {
+			steps[j] = kids[k]
+		}
+		parts[gi], owned[gi] = c.Series(dist.FreeLower, steps), true
+	}
+	if len(parts) == 1 {
+		return parts[0] // one group of several steps: owned
+	}
+	s := c.Series(dist.Lower, parts)
+	for gi, o := range owned {
+		if o {
+			c.Release(parts[gi])
+		}
+	}
+	return s
+}
+
+// positions returns the members of every fate group.
+func positions(groups []group) [][]int {
+	out := make([][]int, len(groups))
+	for i, g := range groups {
+		out[i] = g.members
+	}
+	return out
+}
+
+// newSharedPass returns the shared-fate band's pass on the main grid:
+// leaves at their lower availabilities.
+func newSharedPass(l *latency, keep []bool) *pass {
+	p := newPass(newLeafSetAt(l.m, l.mg.c, l.m.t.lower), dist.Lower, keep)
+	p.shared = true
+	return p
+}
+
+// runTimed evaluates only what decides late fractions: the nodes in the
+// primary subtree of a timed Timeout or Retry, and the deadline reads of
+// the timed Timeout and Retry nodes outside such subtrees.
+func (p *pass) runTimed() {
+	m := p.m
+	for i := range m.t.nodes {
+		n := &m.t.nodes[i]
+		switch {
+		case m.inTimed[i]:
+			p.vals[i], p.owned[i] = p.eval(int32(i))
+		case n.lateTimed:
+			p.readDeadline(int32(i), n)
+		default:
+			continue
+		}
+		for _, c := range n.kids {
+			if p.keep == nil || !p.keep[c] {
+				p.drop(c)
+			}
+		}
+	}
+}

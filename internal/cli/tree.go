@@ -51,6 +51,9 @@ func writeAtomically(dir string, fs fileSet) error {
 	return swapIn(dir, stage, fs.roots())
 }
 
+// rename is os.Rename; tests replace it to inject failures.
+var rename = os.Rename
+
 // swapIn moves stage/ROOT to dir/ROOT for every root, keeping the old
 // dir/ROOT aside until all succeeded.
 func swapIn(dir, stage string, roots []string) error {
@@ -60,7 +63,7 @@ func swapIn(dir, stage string, roots []string) error {
 		for i := len(done) - 1; i >= 0; i-- {
 			os.RemoveAll(done[i].live)
 			if done[i].old != "" {
-				os.Rename(done[i].old, done[i].live)
+				rename(done[i].old, done[i].live)
 			}
 		}
 	}
@@ -69,14 +72,14 @@ func swapIn(dir, stage string, roots []string) error {
 		m := moved{live: live}
 		if _, err := os.Lstat(live); err == nil {
 			m.old = filepath.Join(stage, ".old-"+r)
-			if err := os.Rename(live, m.old); err != nil {
+			if err := rename(live, m.old); err != nil {
 				rollback()
 				return err
 			}
 		}
-		if err := os.Rename(filepath.Join(stage, r), live); err != nil {
+		if err := rename(filepath.Join(stage, r), live); err != nil {
 			if m.old != "" {
-				os.Rename(m.old, live)
+				rename(m.old, live)
 			}
 			rollback()
 			return err

@@ -3,13 +3,14 @@ package cli
 import (
 	"github.com/emac-dev/emac/internal/compute"
 	"github.com/emac-dev/emac/internal/gen/openslo"
+	"github.com/emac-dev/emac/internal/gen/prom"
 	"github.com/emac-dev/emac/internal/gen/report"
 	"github.com/emac-dev/emac/internal/model"
 )
 
 // generators produce every artifact of DESIGN §4 besides the report, in a
 // fixed order.
-var generators = []generator{genOpenSLO}
+var generators = []generator{genPrometheus, genOpenSLO}
 
 // genOpenSLO writes the journey SLO and the per-component allocations.
 func genOpenSLO(j *model.Journey, _ *compute.Evaluation) (fileSet, []report.Artifact, error) {
@@ -27,4 +28,103 @@ func genOpenSLO(j *model.Journey, _ *compute.Evaluation) (fileSet, []report.Arti
 	art := report.Artifact{Path: "openslo/slos.yaml", Kind: "openslo",
 		Implements: []string{"journey SLO on the pessimistic SLI", "per-component availability allocations keeping A− at the target"}}
 	return fileSet{"openslo/slos.yaml": data}, []report.Artifact{art}, nil
+}
+
+// genPrometheus writes the rule file, its promtool unit test and the
+// PrometheusRule object.
+func genPrometheus(j *model.Journey, ev *compute.Evaluation) (fileSet, []report.Artifact, error) {
+	in := promInput(j, ev)
+	if len(in.Leaves) == 0 {
+		return nil, []report.Artifact{{Path: "prometheus/rules.yaml", Kind: "skipped",
+			Implements: []string{"no component has telemetry (good/total queries): there is nothing to compute live"}}}, nil
+	}
+	group, err := prom.Rules(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	rules, err := prom.Marshal(Version, group)
+	if err != nil {
+		return nil, nil, err
+	}
+	kube, err := prom.MarshalPrometheusRule(Version, prom.NewPrometheusRule(j.Name, group))
+	if err != nil {
+		return nil, nil, err
+	}
+	fs := fileSet{"prometheus/rules.yaml": rules, "kubernetes/prometheusrule.yaml": kube}
+	arts := []report.Artifact{
+		{Path: "prometheus/rules.yaml", Kind: "prometheus-rules", Implements: []string{
+			"leaf SLIs per window", "journey optimistic and pessimistic SLIs by the operator algebra",
+			"pessimistic error-budget burn", "dependence-free latency upper bound", "multi-window multi-burn-rate, contributor, latency and absent-data alerts"}},
+		{Path: "kubernetes/prometheusrule.yaml", Kind: "prometheus-operator PrometheusRule", Implements: []string{"the same rule group"}},
+	}
+	tests, err := promTests(in, ev)
+	if err != nil {
+		arts = append(arts, report.Artifact{Path: "prometheus/rules_test.yaml", Kind: "skipped",
+			Implements: []string{"no promtool unit test: " + err.Error()}})
+		return fs, arts, nil
+	}
+	fs["prometheus/rules_test.yaml"] = tests
+	arts = append(arts, report.Artifact{Path: "prometheus/rules_test.yaml", Kind: "promtool unit test",
+		Implements: []string{"journey SLIs equal the compiler's A+ and A− at the compiled leaf ratios", "alerts fire and stay quiet as predicted"}})
+	return fs, arts, nil
+}
+
+func promInput(j *model.Journey, ev *compute.Evaluation) prom.Input {
+	in := prom.Input{Journey: j, Availability: ev.Availability, Contributors: ev.Contributors}
+	if ev.Latency != nil {
+		in.Late = ev.Latency.Late
+	}
+	if p := j.Governance.BurnRates; p != nil {
+		conv := func(ws []model.BurnWindow) []prom.BurnWindow {
+			var out []prom.BurnWindow
+			for _, w := range ws {
+				out = append(out, prom.BurnWindow{Factor: w.Factor, Long: w.Long, Short: w.Short})
+			}
+			return out
+		}
+		in.BurnPolicy = &prom.BurnPolicy{Page: conv(p.Page), Ticket: conv(p.Ticket)}
+	}
+	for _, n := range j.ComponentNames() {
+		t := j.Components[n].Telemetry
+		if t == nil || t.Good == "" {
+			continue
+		}
+		in.Leaves = append(in.Leaves, prom.Leaf{Name: n, GoodQuery: t.Good, TotalQuery: t.Total,
+			MissingData: j.Components[n].MissingData, HistogramMetric: t.HistogramMetric, HistogramSelector: t.HistogramSelector})
+	}
+	return in
+}
+
+// promTests builds the promtool unit tests: the leaves at their compiled
+// point ratios must give the compiler's bounds for a journey whose leaves
+// have exactly those availabilities.
+func promTests(in prom.Input, ev *compute.Evaluation) ([]byte, error) {
+	j := in.Journey
+	at := *j
+	at.Components = map[string]*model.Component{}
+	sc := prom.Scenario{Name: j.Name, Ratios: map[string]float64{}}
+	for n, c := range j.Components {
+		cc := *c
+		cc.Availability.Lower = cc.Availability.Point
+		at.Components[n] = &cc
+		sc.Ratios[n] = cc.Availability.Point
+	}
+	atEv, err := compute.Evaluate(&at)
+	if err != nil {
+		return nil, err
+	}
+	sc.Optimistic, sc.Pessimistic = atEv.Availability.Optimistic, atEv.Availability.Pessimistic
+	in.Journey, in.Availability = &at, atEv.Availability
+	if atEv.Latency != nil {
+		in.Late = atEv.Latency.Late
+	}
+	base, err := prom.UnitTests(in, sc)
+	if err != nil {
+		return nil, err
+	}
+	alerts, err := prom.AlertTests(in, sc)
+	if err != nil {
+		return nil, err
+	}
+	return prom.MarshalTests(Version, prom.TestRules("rules.yaml", append([]prom.TestGroup{base}, alerts...)...))
 }

@@ -1,0 +1,185 @@
+package prom
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+// val is the value of a node in PromQL: a constant (e == nil) or a vector
+// expression whose only label is journey. Constants are folded while the
+// expression is built, so a tree with offline-only parts stays small.
+type val struct {
+	c float64
+	e parser.Expr
+}
+
+func constant(c float64) val    { return val{c: c} }
+func vec(e parser.Expr) val     { return val{e: e} }
+func (v val) isConst() bool     { return v.e == nil }
+func (v val) is(c float64) bool { return v.e == nil && v.c == c }
+func num(c float64) parser.Expr { return &parser.NumberLiteral{Val: c} }
+func str(s string) parser.Expr  { return &parser.StringLiteral{Val: s} }
+func (v val) expr() parser.Expr {
+	if v.e == nil {
+		return num(v.c)
+	}
+	return v.e
+}
+
+// paren wraps binary expressions so that printing never depends on
+// operator precedence.
+func paren(e parser.Expr) parser.Expr {
+	if _, ok := e.(*parser.BinaryExpr); ok {
+		return &parser.ParenExpr{Expr: e}
+	}
+	return e
+}
+
+// binary builds l op r; two vector operands match one-to-one on all labels
+// (both carry exactly journey="J"); set operators match many-to-many.
+func binary(op parser.ItemType, l, r parser.Expr) *parser.BinaryExpr {
+	b := &parser.BinaryExpr{Op: op, LHS: paren(l), RHS: paren(r)}
+	if l.Type() == parser.ValueTypeVector && r.Type() == parser.ValueTypeVector {
+		card := parser.CardOneToOne
+		if op.IsSetOperator() {
+			card = parser.CardManyToMany
+		}
+		b.VectorMatching = &parser.VectorMatching{Card: card}
+	}
+	return b
+}
+
+// arith applies op to two values, folding constants.
+func arith(op parser.ItemType, a, b val, fold func(x, y float64) float64) val {
+	if a.isConst() && b.isConst() {
+		return constant(fold(a.c, b.c))
+	}
+	return vec(binary(op, a.expr(), b.expr()))
+}
+
+func mul(a, b val) val {
+	switch {
+	case a.is(1):
+		return b
+	case b.is(1):
+		return a
+	case a.is(0) || b.is(0):
+		return constant(0)
+	}
+	return arith(parser.MUL, a, b, func(x, y float64) float64 { return x * y })
+}
+
+func add(a, b val) val {
+	switch {
+	case a.is(0):
+		return b
+	case b.is(0):
+		return a
+	}
+	return arith(parser.ADD, a, b, func(x, y float64) float64 { return x + y })
+}
+
+// complement returns 1 − a.
+func complement(a val) val {
+	return arith(parser.SUB, constant(1), a, func(x, y float64) float64 { return x - y })
+}
+
+func pow(a val, n int) val {
+	if n == 1 {
+		return a
+	}
+	return arith(parser.POW, a, constant(float64(n)), math.Pow)
+}
+
+func product(vs []val) val {
+	out := constant(1)
+	for _, v := range vs {
+		out = mul(out, v)
+	}
+	return out
+}
+
+func sum(vs []val) val {
+	out := constant(0)
+	for _, v := range vs {
+		out = add(out, v)
+	}
+	return out
+}
+
+// call builds a function call.
+func call(name string, args ...parser.Expr) *parser.Call {
+	return &parser.Call{Func: parser.Functions[name], Args: args}
+}
+
+// extremumLabel is the label that keeps the operands of a max or min apart
+// while they are aggregated.
+const extremumLabel = "emac_operand"
+
+// extremum returns the largest (op = parser.MAX) or smallest (parser.MIN)
+// of vs. Vector operands are tagged with distinct values of extremumLabel by
+// label_replace, joined with `or` and aggregated away:
+//
+//	max without (emac_operand) (label_replace(a, "emac_operand", "0", "", "") or label_replace(b, …, "1", …))
+//
+// so equal values are harmless, an absent operand is skipped and a NaN
+// operand is ignored unless every operand is NaN (the aggregation's rule).
+// Constant operands are folded into one number applied with clamp_min
+// (max) or clamp_max (min).
+func extremum(op parser.ItemType, vs []val) val {
+	pick := math.Max
+	clamp := "clamp_min"
+	if op == parser.MIN {
+		pick, clamp = math.Min, "clamp_max"
+	}
+	var vecs []parser.Expr
+	c, haveC := 0.0, false
+	for _, v := range vs {
+		if v.isConst() {
+			if !haveC {
+				c, haveC = v.c, true
+			} else {
+				c = pick(c, v.c)
+			}
+			continue
+		}
+		vecs = append(vecs, v.e)
+	}
+	if len(vecs) == 0 {
+		return constant(c)
+	}
+	out := vecs[0]
+	if len(vecs) > 1 {
+		var joined parser.Expr
+		for i, e := range vecs {
+			tagged := call("label_replace", e, str(extremumLabel), str(strconv.Itoa(i)), str(""), str(""))
+			if joined == nil {
+				joined = tagged
+			} else {
+				joined = binary(parser.LOR, joined, tagged)
+			}
+		}
+		out = &parser.AggregateExpr{Op: op, Expr: joined, Grouping: []string{extremumLabel}, Without: true}
+	}
+	if haveC {
+		out = call(clamp, out, num(c))
+	}
+	return vec(out)
+}
+
+// selector builds name{matchers…} with equality matchers.
+func selector(name string, kv ...string) *parser.VectorSelector {
+	ms := []*labels.Matcher{labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, name)}
+	for i := 0; i+1 < len(kv); i += 2 {
+		ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, kv[i], kv[i+1]))
+	}
+	return &parser.VectorSelector{Name: name, LabelMatchers: ms}
+}
+
+// without aggregates e with op, dropping label l.
+func without(op parser.ItemType, l string, e parser.Expr) parser.Expr {
+	return &parser.AggregateExpr{Op: op, Expr: e, Grouping: []string{l}, Without: true}
+}

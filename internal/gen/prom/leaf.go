@@ -1,0 +1,101 @@
+package prom
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/prometheus/promql/parser"
+
+	emodel "github.com/emac-dev/emac/internal/model"
+)
+
+// leafRatio returns the expression of a leaf's ratio over window w:
+//
+//	clamp_max(sum(GOOD) / (sum(TOTAL) > 0), 1) [or on () vector(1|0)]
+//
+// with every range of GOOD and TOTAL set to w. Both queries are summed so
+// the ratio is one series however they are grouped; a window without
+// traffic gives no series (not NaN), so the missing-data policy applies to
+// it as to a missing series; scrape skew cannot push the ratio above 1.
+func leafRatio(l Leaf, w time.Duration) (string, error) {
+	good, err := windowed(l.GoodQuery, w)
+	if err != nil {
+		return "", fmt.Errorf("good query: %w", err)
+	}
+	total, err := windowed(l.TotalQuery, w)
+	if err != nil {
+		return "", fmt.Errorf("total query: %w", err)
+	}
+	sumOf := func(e parser.Expr) parser.Expr {
+		if a, ok := e.(*parser.AggregateExpr); ok && a.Op == parser.SUM && len(a.Grouping) == 0 && !a.Without {
+			return e // already one series
+		}
+		return &parser.AggregateExpr{Op: parser.SUM, Expr: e}
+	}
+	ratio := parser.Expr(call("clamp_max",
+		binary(parser.DIV, sumOf(good), binary(parser.GTR, sumOf(total), num(0))), num(1)))
+	switch l.MissingData {
+	case "good":
+		ratio = orConstant(ratio, 1)
+	case "bad":
+		ratio = orConstant(ratio, 0)
+	case "", "ignore":
+	default:
+		return "", fmt.Errorf("missing-data policy %q (want good, bad or ignore)", l.MissingData)
+	}
+	return reparse(ratio)
+}
+
+// orConstant returns `e or on () vector(c)`: c when e has no series.
+func orConstant(e parser.Expr, c float64) parser.Expr {
+	b := binary(parser.LOR, e, call("vector", num(c)))
+	b.VectorMatching.On = true
+	return b
+}
+
+// windowed parses query with its ranges set to w.
+func windowed(query string, w time.Duration) (parser.Expr, error) {
+	if query == "" {
+		return nil, errors.New("empty query")
+	}
+	s, err := Rewindow(query, w)
+	if err != nil {
+		return nil, err
+	}
+	return newParser().ParseExpr(s)
+}
+
+// paramRatio returns the expression of a live parameter over window w:
+// its query (ranges set to w, if it has any) averaged into one series and
+// clamped to [0, 1], or the offline value when the query has no result.
+func paramRatio(p emodel.Param, w time.Duration) (string, error) {
+	e, err := windowed(p.Query, w)
+	if errors.Is(err, errNoRange) {
+		e, err = newParser().ParseExpr(p.Query)
+	}
+	if err != nil {
+		return "", err
+	}
+	avg := &parser.AggregateExpr{Op: parser.AVG, Expr: e}
+	return reparse(orConstant(call("clamp", avg, num(0), num(1)), p.Value))
+}
+
+// burn returns (1 − pessimistic SLI) / (1 − target).
+func burn(journey, w string, target float64) (string, error) {
+	pess := selector(PessimisticRecord(w), "journey", journey)
+	return reparse(binary(parser.DIV,
+		binary(parser.SUB, num(1), pess),
+		binary(parser.SUB, num(1), num(target))))
+}
+
+// reparse prints e and parses the text again, so that only what the
+// Prometheus parser accepts is emitted; it returns the canonical print.
+func reparse(e parser.Expr) (string, error) {
+	s := e.String()
+	back, err := newParser().ParseExpr(s)
+	if err != nil {
+		return "", fmt.Errorf("generated PromQL does not parse: %w\n%s", err, s)
+	}
+	return back.String(), nil
+}

@@ -1,0 +1,376 @@
+package prom_test
+
+import (
+	"bytes"
+	"flag"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	pmodel "github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql/parser"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/emac-dev/emac/internal/compute"
+	"github.com/emac-dev/emac/internal/diag"
+	"github.com/emac-dev/emac/internal/gen/prom"
+	"github.com/emac-dev/emac/internal/journey"
+	"github.com/emac-dev/emac/internal/law"
+	"github.com/emac-dev/emac/internal/model"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+const version = "v0.0.0-test"
+
+// comp is a test component: its synthetic leaf ratio, domains and
+// latency law (nil: none).
+type comp struct {
+	ratio   float64
+	domains []string
+	latency law.Law
+	// hist gives the component a latency histogram.
+	hist bool
+}
+
+// tcase is a journey compiled by package compute, then turned into rules
+// whose promtool test must reproduce compute's bounds.
+type tcase struct {
+	name   string
+	expr   string
+	comps  map[string]comp
+	params map[string]model.Param
+	// offline lists components without telemetry.
+	offline map[string]bool
+	// target is the availability objective (default 0.99).
+	target float64
+	// pages says that a single degraded leaf can make the page alert fire
+	// (the target leaves room for a 14.4× burn and no redundancy masks
+	// every leaf).
+	pages bool
+}
+
+func (c tcase) journey(t *testing.T) *model.Journey {
+	t.Helper()
+	root, errs := journey.Parse(c.expr, diag.Pos{})
+	if errs.HasErrors() {
+		t.Fatalf("parse %q: %v", c.expr, errs.Err())
+	}
+	vals := map[string]float64{}
+	for n, p := range c.params {
+		vals[n] = p.Value
+	}
+	journey.Bind(root, vals)
+	target := c.target
+	if target == 0 {
+		target = 0.99
+	}
+	j := &model.Journey{
+		Name: c.name, Root: root, Components: map[string]*model.Component{}, Params: c.params,
+		Objective: model.Objective{Availability: target, Window: "30d",
+			Latency: &model.LatencyObjective{Quantile: 0.99, ThresholdSeconds: 0.4, Window: "30d"}},
+	}
+	for n, cp := range c.comps {
+		j.Components[n] = &model.Component{Name: n, Domains: cp.domains, Latency: cp.latency,
+			Availability: model.Availability{Point: cp.ratio, Lower: cp.ratio, Source: "test"}}
+	}
+	return j
+}
+
+// input compiles the journey and returns the generator's input and the
+// scenario whose expected values are compute's bounds.
+func (c tcase) input(t *testing.T) (prom.Input, prom.Scenario) {
+	t.Helper()
+	j := c.journey(t)
+	ev, err := compute.Evaluate(j)
+	if err != nil {
+		t.Fatalf("compute.Evaluate: %v", err)
+	}
+	in := prom.Input{Journey: j, Availability: ev.Availability, Contributors: ev.Contributors}
+	if ev.Latency != nil {
+		in.Late = ev.Latency.Late
+	}
+	sc := prom.Scenario{Name: c.name, Ratios: map[string]float64{},
+		Optimistic: ev.Availability.Optimistic, Pessimistic: ev.Availability.Pessimistic}
+	for i, n := range j.ComponentNames() {
+		if c.offline[n] {
+			continue
+		}
+		// Alternate increase over the SLO window and rate over 5m: both
+		// must be rewritten to each window.
+		fn, w := "increase", "30d"
+		if i%2 == 1 {
+			fn, w = "rate", "5m"
+		}
+		l := prom.Leaf{Name: n,
+			GoodQuery:   `sum(` + fn + `(emac_test_good_total{component="` + n + `"}[` + w + `]))`,
+			TotalQuery:  `sum(` + fn + `(emac_test_requests_total{component="` + n + `"}[` + w + `]))`,
+			MissingData: "ignore"}
+		if c.comps[n].hist {
+			l.HistogramMetric, l.HistogramSelector = "emac_test_duration_seconds", `{component="`+n+`"}`
+		}
+		in.Leaves = append(in.Leaves, l)
+		sc.Ratios[n] = c.comps[n].ratio
+	}
+	return in, sc
+}
+
+var pay = []string{"payment-network"}
+
+// checkout is the brief's example with paya and payb sharing a domain.
+var checkout = tcase{
+	name:  "checkout",
+	pages: true,
+	expr:  "Series(front, Cond(0.8; cache, catalog), Timeout(200ms; Race(paya, payb), queue))",
+	comps: map[string]comp{
+		"front":   {ratio: 0.999, hist: true},
+		"cache":   {ratio: 0.995, hist: true},
+		"catalog": {ratio: 0.99, hist: true},
+		"paya":    {ratio: 0.98, domains: pay, latency: law.Lognormal{Median: 0.08, Sigma: 0.5}},
+		"payb":    {ratio: 0.97, domains: pay, latency: law.Lognormal{Median: 0.1, Sigma: 0.6}},
+		"queue":   {ratio: 0.95, hist: true},
+	},
+}
+
+// generated is everything generated for one test case.
+type generated struct {
+	in                     prom.Input
+	group                  rulefmt.RuleGroup
+	alertTests             []prom.TestGroup
+	rules, tests, operator []byte
+}
+
+func generate(t *testing.T, c tcase) generated {
+	t.Helper()
+	in, sc := c.input(t)
+	g, err := prom.Rules(in)
+	if err != nil {
+		t.Fatalf("Rules: %v", err)
+	}
+	rules, err := prom.Marshal(version, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := prom.UnitTests(in, sc)
+	if err != nil {
+		t.Fatalf("UnitTests: %v", err)
+	}
+	ats, err := prom.AlertTests(in, sc)
+	if err != nil {
+		t.Fatalf("AlertTests: %v", err)
+	}
+	tests, err := prom.MarshalTests(version, prom.TestRules("rules.yaml", append([]prom.TestGroup{tg}, ats...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := prom.MarshalPrometheusRule(version, prom.NewPrometheusRule(in.Journey.Name, g))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return generated{in: in, group: g, alertTests: ats, rules: rules, tests: tests, operator: op}
+}
+
+func TestCheckoutGolden(t *testing.T) {
+	g := generate(t, checkout)
+	if len(g.in.Late) == 0 || g.in.Late[0].Estimate <= 0 {
+		t.Fatalf("the example should exercise a positive late fraction, got %+v", g.in.Late)
+	}
+	golden(t, "checkout/rules.yaml", g.rules)
+	golden(t, "checkout/rules_test.yaml", g.tests)
+	golden(t, "checkout/prometheusrule.yaml", g.operator)
+	again := generate(t, checkout)
+	if !bytes.Equal(g.rules, again.rules) || !bytes.Equal(g.tests, again.tests) || !bytes.Equal(g.operator, again.operator) {
+		t.Error("two generations differ")
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the generated output (run go test -update to accept):\n%s", path, got)
+	}
+}
+
+// cases are journeys covering every operator, shared fate, late fractions,
+// interval probabilities and offline leaves; each must pass promtool.
+var cases = []tcase{
+	checkout,
+	{
+		name:   "retry",
+		expr:   "Series(a, Retry(3, 100ms; Series(b, c)), Parallel(d, skip))",
+		target: 0.7,
+		comps: map[string]comp{
+			"a": {ratio: 0.999, hist: true}, "b": {ratio: 0.97, latency: law.Lognormal{Median: 0.05, Sigma: 0.5}},
+			"c": {ratio: 0.96, hist: true}, "d": {ratio: 0.99, hist: true},
+		},
+	},
+	{
+		name:   "fallback_shared",
+		expr:   "Timeout(150ms; a, b)",
+		target: 0.95,
+		comps: map[string]comp{
+			"a": {ratio: 0.95, domains: []string{"zone"}, latency: law.Lognormal{Median: 0.1, Sigma: 0.4}},
+			"b": {ratio: 0.97, domains: []string{"zone"}, hist: true},
+		},
+	},
+	{
+		name:   "kofn",
+		expr:   "Series(KofN(2; a, b, c), Race(d, e, f))",
+		target: 0.7,
+		comps: map[string]comp{
+			"a": {ratio: 0.9}, "b": {ratio: 0.95}, "c": {ratio: 0.97},
+			"d": {ratio: 0.8, domains: []string{"x"}}, "e": {ratio: 0.85, domains: []string{"x", "y"}},
+			"f": {ratio: 0.7, domains: []string{"y"}},
+		},
+	},
+	{
+		name:   "interval_cond",
+		expr:   "Cond([0.6, 0.9], [0.05, 0.3]; a, b, Race(c, c))",
+		target: 0.95,
+		pages:  true,
+		comps: map[string]comp{
+			"a": {ratio: 0.99}, "b": {ratio: 0.9}, "c": {ratio: 0.95},
+		},
+	},
+	{
+		name:    "offline_leaf",
+		expr:    "Series(a, Race(b, c))",
+		comps:   map[string]comp{"a": {ratio: 0.99, hist: true}, "b": {ratio: 0.9, hist: true}, "c": {ratio: 0.8}},
+		offline: map[string]bool{"c": true},
+		target:  0.95,
+		pages:   true,
+	},
+}
+
+func TestPromtool(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool is not installed: it checks the generated rules (apt-get install prometheus, or put promtool on PATH)")
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := generate(t, c)
+			validate(t, g.rules)
+			checkAlertScenarios(t, c, g)
+			dir := t.TempDir()
+			write(t, filepath.Join(dir, "rules.yaml"), g.rules)
+			write(t, filepath.Join(dir, "rules_test.yaml"), g.tests)
+			write(t, filepath.Join(dir, "spec.yaml"), operatorSpec(t, g.operator))
+			run(t, promtool, dir, "check", "rules", "rules.yaml")
+			run(t, promtool, dir, "check", "rules", "spec.yaml")
+			run(t, promtool, dir, "test", "rules", "rules_test.yaml")
+		})
+	}
+}
+
+// validate parses the rule file with rulefmt and re-parses every
+// expression.
+func validate(t *testing.T, rules []byte) {
+	t.Helper()
+	p := parser.NewParser(parser.Options{})
+	rgs, errs := rulefmt.Parse(rules, false, pmodel.LegacyValidation, p, slog.New(slog.DiscardHandler))
+	if len(errs) > 0 {
+		t.Fatalf("rulefmt.Parse: %v", errs)
+	}
+	for _, g := range rgs.Groups {
+		for _, r := range g.Rules {
+			name := r.Record + r.Alert
+			e, err := p.ParseExpr(r.Expr)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if e.String() != r.Expr {
+				t.Errorf("%s does not round-trip:\n%s\n%s", name, r.Expr, e.String())
+			}
+		}
+	}
+}
+
+func write(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func run(t *testing.T, bin, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool %v: %v\n%s", args, err, out)
+	}
+}
+
+// checkAlertScenarios checks that the calm scenario (the compiled
+// availabilities) expects no alert and the degraded one expects the page
+// alert.
+func checkAlertScenarios(t *testing.T, c tcase, g generated) {
+	t.Helper()
+	if want := map[bool]int{true: 2, false: 1}[c.pages]; len(g.alertTests) != want {
+		t.Fatalf("want %d alert scenarios, got %d", want, len(g.alertTests))
+	}
+	for _, at := range g.alertTests[0].AlertTests {
+		if len(at.ExpAlerts) != 0 {
+			t.Errorf("calm scenario: %s expected to fire: %+v", at.Alertname, at.ExpAlerts)
+		}
+	}
+	paged := false
+	if !c.pages {
+		return
+	}
+	for _, at := range g.alertTests[1].AlertTests {
+		for _, a := range at.ExpAlerts {
+			paged = paged || at.Alertname == prom.AlertBurn && a.ExpLabels["severity"] == "page"
+		}
+	}
+	if !paged {
+		t.Errorf("degraded scenario: no page alert expected: %+v", g.alertTests[1].AlertTests)
+	}
+}
+
+// operatorSpec returns the spec of a marshalled PrometheusRule as a rule
+// file, after checking its header fields.
+func operatorSpec(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var obj struct {
+		APIVersion string `yaml:"apiVersion"`
+		Kind       string `yaml:"kind"`
+		Metadata   struct {
+			Name   string            `yaml:"name"`
+			Labels map[string]string `yaml:"labels"`
+		} `yaml:"metadata"`
+		Spec yaml.Node `yaml:"spec"`
+	}
+	if err := yaml.Unmarshal(b, &obj); err != nil {
+		t.Fatal(err)
+	}
+	if obj.APIVersion != "monitoring.coreos.com/v1" || obj.Kind != "PrometheusRule" ||
+		!strings.HasPrefix(obj.Metadata.Name, "emac-") || obj.Metadata.Labels["app.kubernetes.io/managed-by"] != "emac" {
+		t.Errorf("PrometheusRule header: %+v", obj)
+	}
+	spec, err := yaml.Marshal(&obj.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}

@@ -1,0 +1,209 @@
+package prom
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+// TestFile is a `promtool test rules` file.
+type TestFile struct {
+	RuleFiles          []string    `yaml:"rule_files"`
+	EvaluationInterval string      `yaml:"evaluation_interval"`
+	Tests              []TestGroup `yaml:"tests"`
+}
+
+// TestGroup is one unit test: input series and expectations.
+type TestGroup struct {
+	Name        string       `yaml:"name,omitempty"`
+	Interval    string       `yaml:"interval"`
+	InputSeries []TestSeries `yaml:"input_series"`
+	ExprTests   []ExprTest   `yaml:"promql_expr_test,omitempty"`
+	AlertTests  []AlertTest  `yaml:"alert_rule_test,omitempty"`
+}
+
+// TestSeries is a synthetic input series in promtool's expanding notation.
+type TestSeries struct {
+	Series string `yaml:"series"`
+	Values string `yaml:"values"`
+}
+
+// ExprTest expects the samples of a PromQL expression at EvalTime.
+type ExprTest struct {
+	Expr       string       `yaml:"expr"`
+	EvalTime   string       `yaml:"eval_time"`
+	ExpSamples []TestSample `yaml:"exp_samples"`
+}
+
+// TestSample is an expected sample.
+type TestSample struct {
+	Labels string  `yaml:"labels"`
+	Value  float64 `yaml:"value"`
+}
+
+// Scenario is a synthetic state of the leaves and the journey SLIs the
+// compiler derives for it: every leaf with telemetry has the ratio
+// Ratios[name], and the compiler, given those ratios as the leaves'
+// availabilities (point and lower alike), finds Optimistic and
+// Pessimistic.
+type Scenario struct {
+	Name                    string
+	Ratios                  map[string]float64
+	Optimistic, Pessimistic float64
+}
+
+// Tolerance is the absolute difference the tests allow between an SLI
+// computed by Prometheus and the compiler's value.
+const Tolerance = 1e-9
+
+// Synthetic series: scenarioMinutes samples one minute apart, the total
+// counter growing by scenarioRate per minute.
+const (
+	scenarioMinutes = 60
+	scenarioRate    = 100.0
+)
+
+// UnitTests returns a promtool test group checking that the rules of in,
+// read from ruleFile, reproduce sc: each leaf's good counter grows by
+// ratio·100 and its total counter by 100 per minute for an hour, and at the
+// end every window's leaf ratios, journey SLIs and burn rates must match
+// the compiler's values within Tolerance. The series are read from the
+// leaves' queries, which must select one series each by equality matchers.
+func UnitTests(in Input, sc Scenario) (TestGroup, error) {
+	b, err := newBuilder(in)
+	if err != nil {
+		return TestGroup{}, err
+	}
+	ws, _, err := plan(in)
+	if err != nil {
+		return TestGroup{}, err
+	}
+	name := in.Journey.Name
+	tg := TestGroup{Name: sc.Name, Interval: "1m"}
+	at := strconv.Itoa(scenarioMinutes) + "m"
+	for _, l := range b.leaves {
+		a, ok := sc.Ratios[l.Name]
+		if !ok {
+			return TestGroup{}, fmt.Errorf("scenario has no ratio for component %q", l.Name)
+		}
+		good, err := seriesOf(l.GoodQuery)
+		if err != nil {
+			return TestGroup{}, fmt.Errorf("component %q good query: %w", l.Name, err)
+		}
+		total, err := seriesOf(l.TotalQuery)
+		if err != nil {
+			return TestGroup{}, fmt.Errorf("component %q total query: %w", l.Name, err)
+		}
+		if good == total {
+			return TestGroup{}, fmt.Errorf("component %q: good and total queries select the same series", l.Name)
+		}
+		tg.InputSeries = append(tg.InputSeries,
+			TestSeries{Series: good, Values: counter(a * scenarioRate)},
+			TestSeries{Series: total, Values: counter(scenarioRate)})
+	}
+	target := in.Journey.Objective.Availability
+	for _, w := range ws {
+		for _, l := range b.leaves {
+			t, err := near(selector(LeafRecord(w), "journey", name, "component", l.Name), sc.Ratios[l.Name], at)
+			if err != nil {
+				return TestGroup{}, err
+			}
+			tg.ExprTests = append(tg.ExprTests, t)
+		}
+		checks := []struct {
+			record string
+			want   float64
+		}{
+			{OptimisticRecord(w), sc.Optimistic},
+			{PessimisticRecord(w), sc.Pessimistic},
+		}
+		if target > 0 && target < 1 {
+			checks = append(checks, struct {
+				record string
+				want   float64
+			}{BurnRecord(w), (1 - sc.Pessimistic) / (1 - target)})
+		}
+		for _, c := range checks {
+			t, err := near(selector(c.record, "journey", name), c.want, at)
+			if err != nil {
+				return TestGroup{}, err
+			}
+			tg.ExprTests = append(tg.ExprTests, t)
+		}
+	}
+	return tg, nil
+}
+
+// TestEvaluationInterval is the rule evaluation interval of the test
+// files: input series are one minute apart, but rules over windows of days
+// read every sample at every evaluation, so evaluating every 5 minutes
+// keeps promtool fast; every eval_time is a multiple of it.
+const TestEvaluationInterval = "5m"
+
+// TestRules returns a test file running groups against ruleFile.
+func TestRules(ruleFile string, groups ...TestGroup) TestFile {
+	return TestFile{RuleFiles: []string{ruleFile}, EvaluationInterval: TestEvaluationInterval, Tests: groups}
+}
+
+// MarshalTests returns the test file as YAML with the generated-code
+// header.
+func MarshalTests(version string, f TestFile) ([]byte, error) { return marshal(version, f) }
+
+// counter is a counter starting at 0 growing by step per minute.
+func counter(step float64) string {
+	return "0+" + strconv.FormatFloat(step, 'f', -1, 64) + "x" + strconv.Itoa(scenarioMinutes)
+}
+
+// near returns a test that `abs(sel − want) < bool Tolerance` is 1: one
+// sample, with sel's labels, at time at.
+func near(sel *parser.VectorSelector, want float64, at string) (ExprTest, error) {
+	e := binary(parser.LSS, call("abs", binary(parser.SUB, sel, num(want))), num(Tolerance))
+	e.ReturnBool = true
+	s, err := reparse(e)
+	if err != nil {
+		return ExprTest{}, err
+	}
+	var ls []labels.Label
+	for _, m := range sel.LabelMatchers {
+		if m.Name != labels.MetricName {
+			ls = append(ls, labels.Label{Name: m.Name, Value: m.Value})
+		}
+	}
+	return ExprTest{Expr: s, EvalTime: at,
+		ExpSamples: []TestSample{{Labels: labels.New(ls...).String(), Value: 1}}}, nil
+}
+
+// seriesOf returns the one series query selects, in series notation.
+func seriesOf(query string) (string, error) {
+	e, err := newParser().ParseExpr(query)
+	if err != nil {
+		return "", err
+	}
+	var sels []*parser.VectorSelector
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		if vs, ok := n.(*parser.VectorSelector); ok {
+			sels = append(sels, vs)
+		}
+		return nil
+	})
+	if len(sels) != 1 {
+		return "", fmt.Errorf("want one series selector to synthesise, found %d", len(sels))
+	}
+	var ls []labels.Label
+	name := sels[0].Name
+	for _, m := range sels[0].LabelMatchers {
+		if m.Type != labels.MatchEqual {
+			return "", fmt.Errorf("matcher %s is not an equality: cannot synthesise its series", m)
+		}
+		if m.Name == labels.MetricName && m.Value == name {
+			continue
+		}
+		ls = append(ls, labels.Label{Name: m.Name, Value: m.Value})
+	}
+	if len(ls) == 0 {
+		return name, nil
+	}
+	return name + labels.New(ls...).String(), nil
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,4 +79,27 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 		return err
 	})
 	return out
+}
+
+// TestCompiledRulesPassPromtool runs promtool check rules and promtool test
+// rules on what compile writes for the example and the reference artifact.
+func TestCompiledRulesPassPromtool(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool not found: install Debian's prometheus package (.ci/run does)")
+	}
+	for _, src := range []string{"../../examples/checkout", artifactDir} {
+		dir := t.TempDir()
+		if _, stderr, code := run(t, "compile", src, "-o", dir); code != 0 {
+			t.Fatalf("compile %s: %s", src, stderr)
+		}
+		pdir := filepath.Join(dir, "checkout", "prometheus")
+		for _, args := range [][]string{{"check", "rules", "rules.yaml"}, {"test", "rules", "rules_test.yaml"}} {
+			cmd := exec.Command(promtool, args...)
+			cmd.Dir = pdir
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("%s: promtool %v: %v\n%s", src, args, err, out)
+			}
+		}
+	}
 }

@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/emac-dev/emac/internal/compute"
+	"github.com/emac-dev/emac/internal/gen/argo"
 	"github.com/emac-dev/emac/internal/gen/openslo"
 	"github.com/emac-dev/emac/internal/gen/prom"
 	"github.com/emac-dev/emac/internal/gen/report"
@@ -10,7 +13,7 @@ import (
 
 // generators produce every artifact of DESIGN §4 besides the report, in a
 // fixed order.
-var generators = []generator{genPrometheus, genOpenSLO}
+var generators = []generator{genPrometheus, genArgo, genOpenSLO}
 
 // genOpenSLO writes the journey SLO and the per-component allocations.
 func genOpenSLO(j *model.Journey, _ *compute.Evaluation) (fileSet, []report.Artifact, error) {
@@ -95,19 +98,26 @@ func promInput(j *model.Journey, ev *compute.Evaluation) prom.Input {
 	return in
 }
 
-// promTests builds the promtool unit tests: the leaves at their compiled
-// point ratios must give the compiler's bounds for a journey whose leaves
-// have exactly those availabilities.
+// promTests builds the promtool unit tests: the live leaves at their
+// compiled point ratios must give the compiler's bounds for a journey whose
+// live leaves have exactly those availabilities (leaves without telemetry
+// enter the rules as constants: point in A+, lower in A−).
 func promTests(in prom.Input, ev *compute.Evaluation) ([]byte, error) {
 	j := in.Journey
 	at := *j
 	at.Components = map[string]*model.Component{}
 	sc := prom.Scenario{Name: j.Name, Ratios: map[string]float64{}}
+	live := map[string]bool{}
+	for _, l := range in.Leaves {
+		live[l.Name] = true
+	}
 	for n, c := range j.Components {
 		cc := *c
-		cc.Availability.Lower = cc.Availability.Point
+		if live[n] { // a live leaf's ratio is both its point and lower value
+			cc.Availability.Lower = cc.Availability.Point
+			sc.Ratios[n] = cc.Availability.Point
+		}
 		at.Components[n] = &cc
-		sc.Ratios[n] = cc.Availability.Point
 	}
 	atEv, err := compute.Evaluate(&at)
 	if err != nil {
@@ -127,4 +137,66 @@ func promTests(in prom.Input, ev *compute.Evaluation) ([]byte, error) {
 		return nil, err
 	}
 	return prom.MarshalTests(Version, prom.TestRules("rules.yaml", append([]prom.TestGroup{base}, alerts...)...))
+}
+
+// genArgo writes the AnalysisTemplate gating a canary of any component on
+// the journey's pessimistic burn rate and latency bound, and the Rollout
+// excerpts that use it.
+func genArgo(j *model.Journey, ev *compute.Evaluation) (fileSet, []report.Artifact, error) {
+	in := promInput(j, ev)
+	if len(in.Leaves) == 0 || j.Objective.Availability <= 0 {
+		return nil, nil, nil
+	}
+	group, err := prom.Rules(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	records := map[string]string{}
+	for _, r := range group.Rules {
+		records[r.Record] = r.Expr
+	}
+	ai := argo.Input{Journey: j.Name, Target: j.Objective.Availability, MaxBurnRate: j.Governance.MaxCanaryBurnRate}
+	if lo := j.Objective.Latency; lo != nil && hasHistogramTelemetry(in.Leaves) {
+		ai.Latency = &argo.Latency{Quantile: lo.Quantile, ThresholdSeconds: lo.ThresholdSeconds}
+	}
+	for _, l := range in.Leaves {
+		c := argo.Component{Name: l.Name, GoodQuery: l.GoodQuery, TotalQuery: l.TotalQuery, SLI: map[string]string{}}
+		for _, w := range []string{argo.DefaultShort, argo.DefaultLong} {
+			if c.SLI[w], err = argo.ComponentSLI(records[prom.PessimisticRecord(w)], j.Name, l.Name, w); err != nil {
+				return nil, nil, fmt.Errorf("canary SLI of %s over %s: %w", l.Name, w, err)
+			}
+		}
+		ai.Components = append(ai.Components, c)
+	}
+	tmpl, err := argo.Gate(ai)
+	if err != nil {
+		return nil, nil, err
+	}
+	rollouts, err := argo.Rollouts(ai)
+	if err != nil {
+		return nil, nil, err
+	}
+	td, err := argo.MarshalTemplate(Version, tmpl)
+	if err != nil {
+		return nil, nil, err
+	}
+	rd, err := argo.MarshalRollouts(Version, rollouts)
+	if err != nil {
+		return nil, nil, err
+	}
+	arts := []report.Artifact{
+		{Path: "argo/analysistemplate.yaml", Kind: "argo-rollouts AnalysisTemplate", Implements: []string{
+			"canary gate: journey pessimistic burn rate with the canary's leaf telemetry substituted (5m and 1h)", "latency upper bound vs the objective", "empty or NaN results are inconclusive"}},
+		{Path: "argo/rollout-snippet.yaml", Kind: "argo-rollouts canary steps", Implements: []string{"setWeight/analysis steps per component"}},
+	}
+	return fileSet{"argo/analysistemplate.yaml": td, "argo/rollout-snippet.yaml": rd}, arts, nil
+}
+
+func hasHistogramTelemetry(leaves []prom.Leaf) bool {
+	for _, l := range leaves {
+		if l.HistogramMetric != "" {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,315 @@
+package argo
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/emac-dev/emac/internal/gen/prom"
+)
+
+// Placeholder is the metric name that stands for a component's leaf ratio
+// in Component.SLI.
+const Placeholder = "emac_canary_ratio"
+
+// guardLabel is the label the component guard compares on.
+const guardLabel = "emac_component"
+
+// arg returns the Argo template reference to argument name.
+func arg(name string) string { return "{{args." + name + "}}" }
+
+func newParser() parser.Parser { return parser.NewParser(parser.Options{}) }
+
+// ComponentSLI turns sli, the journey's pessimistic SLI over window w as
+// package prom records it (prom.PessimisticRecord), into the template of
+// Component.SLI: every selector of component's leaf rule
+// (prom.LeafRecord(w) with component="component") becomes Placeholder.
+func ComponentSLI(sli, journey, component, w string) (string, error) {
+	e, err := newParser().ParseExpr(sli)
+	if err != nil {
+		return "", err
+	}
+	n := 0
+	e = replace(e, func(x parser.Expr) parser.Expr {
+		if isLeafRule(x, journey, component, w) {
+			n++
+			return placeholder()
+		}
+		return nil
+	})
+	if n == 0 {
+		return "", fmt.Errorf("the SLI does not read the leaf rule %s of component %q", prom.LeafRecord(w), component)
+	}
+	return e.String(), nil
+}
+
+func placeholder() *parser.VectorSelector {
+	return &parser.VectorSelector{Name: Placeholder, LabelMatchers: []*labels.Matcher{
+		labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, Placeholder)}}
+}
+
+// isLeafRule reports whether e selects the leaf rule of component over w.
+func isLeafRule(e parser.Expr, journey, component, w string) bool {
+	vs, ok := e.(*parser.VectorSelector)
+	if !ok || vs.Name != prom.LeafRecord(w) {
+		return false
+	}
+	want := map[string]string{"component": component, "journey": journey}
+	for _, m := range vs.LabelMatchers {
+		if v, ok := want[m.Name]; ok && (m.Type != labels.MatchEqual || m.Value != v) {
+			return false
+		}
+		delete(want, m.Name)
+	}
+	return len(want) == 0
+}
+
+// replace returns e with every sub-expression x for which f(x) is not nil
+// replaced by f(x); the replacements are not searched further.
+func replace(e parser.Expr, f func(parser.Expr) parser.Expr) parser.Expr {
+	if r := f(e); r != nil {
+		return r
+	}
+	switch n := e.(type) {
+	case *parser.BinaryExpr:
+		n.LHS, n.RHS = replace(n.LHS, f), replace(n.RHS, f)
+	case *parser.ParenExpr:
+		n.Expr = replace(n.Expr, f)
+	case *parser.UnaryExpr:
+		n.Expr = replace(n.Expr, f)
+	case *parser.Call:
+		for i := range n.Args {
+			n.Args[i] = replace(n.Args[i], f)
+		}
+	case *parser.AggregateExpr:
+		n.Expr = replace(n.Expr, f)
+		if n.Param != nil {
+			n.Param = replace(n.Param, f)
+		}
+	case *parser.SubqueryExpr:
+		n.Expr = replace(n.Expr, f)
+	case *parser.StepInvariantExpr:
+		n.Expr = replace(n.Expr, f)
+	}
+	return e
+}
+
+// canarySLI returns the journey SLI template of c over w with every
+// Placeholder replaced by the canary's leaf ratio.
+func (s settings) canarySLI(c Component, w string, d time.Duration) (parser.Expr, error) {
+	tmpl, ok := c.SLI[w]
+	if !ok {
+		return nil, fmt.Errorf("no journey SLI template for window %s", w)
+	}
+	e, err := newParser().ParseExpr(tmpl)
+	if err != nil {
+		return nil, fmt.Errorf("journey SLI template of window %s: %w", w, err)
+	}
+	n := 0
+	var ferr error
+	e = replace(e, func(x parser.Expr) parser.Expr {
+		vs, ok := x.(*parser.VectorSelector)
+		if !ok || vs.Name != Placeholder {
+			return nil
+		}
+		n++
+		r, err := s.canaryRatio(c, d)
+		if err != nil {
+			ferr = err
+			return x
+		}
+		return r
+	})
+	if ferr != nil {
+		return nil, ferr
+	}
+	// A placeholder under a range selector is not an expression the
+	// replacement above reaches; it would stay behind.
+	var left error
+	parser.Inspect(e, func(node parser.Node, _ []parser.Node) error {
+		if vs, ok := node.(*parser.VectorSelector); ok && vs.Name == Placeholder {
+			left = fmt.Errorf("journey SLI template of window %s: %s is not an instant vector there", w, Placeholder)
+		}
+		return nil
+	})
+	if left == nil && n == 0 {
+		left = fmt.Errorf("journey SLI template of window %s has no %s", w, Placeholder)
+	}
+	return e, left
+}
+
+// canaryRatio returns the canary's leaf ratio over d, as prom computes the
+// stable one but only from the canary's series and without a missing-data
+// fallback (no canary traffic must not pass the gate):
+//
+//	label_replace(clamp_max(sum(GOOD) / (sum(TOTAL) > 0), 1), "journey", "J", "", "")
+//
+// The journey label makes it match the stable leaf rules it is combined
+// with one-to-one.
+func (s settings) canaryRatio(c Component, d time.Duration) (parser.Expr, error) {
+	good, err := s.canaryQuery(c.GoodQuery, d)
+	if err != nil {
+		return nil, fmt.Errorf("good query: %w", err)
+	}
+	total, err := s.canaryQuery(c.TotalQuery, d)
+	if err != nil {
+		return nil, fmt.Errorf("total query: %w", err)
+	}
+	ratio := call("clamp_max", binary(parser.DIV, sumOf(good),
+		binary(parser.GTR, sumOf(total), num(0))), num(1))
+	return call("label_replace", ratio, str("journey"), str(s.Journey), str(""), str("")), nil
+}
+
+// canaryQuery parses query, sets every range in it to d and restricts
+// every vector selector to the canary's pods with
+// CanaryLabel="{{args.canary-hash}}" (a valid label value: the
+// substitution happens in the AST).
+func (s settings) canaryQuery(query string, d time.Duration) (parser.Expr, error) {
+	if query == "" {
+		return nil, errors.New("empty query")
+	}
+	e, err := newParser().ParseExpr(query)
+	if err != nil {
+		return nil, err
+	}
+	ranges := 0
+	var ferr error
+	parser.Inspect(e, func(node parser.Node, _ []parser.Node) error {
+		switch x := node.(type) {
+		case *parser.MatrixSelector:
+			x.Range, x.RangeExpr = d, nil
+			ranges++
+		case *parser.SubqueryExpr:
+			x.Range, x.RangeExpr = d, nil
+			ranges++
+		case *parser.VectorSelector:
+			for _, m := range x.LabelMatchers {
+				if m.Name == s.CanaryLabel {
+					ferr = fmt.Errorf("selector %s already matches on the canary label %s", x, s.CanaryLabel)
+				}
+			}
+			x.LabelMatchers = append(x.LabelMatchers,
+				labels.MustNewMatcher(labels.MatchEqual, s.CanaryLabel, arg(ArgCanaryHash)))
+		}
+		return nil
+	})
+	if ferr != nil {
+		return nil, ferr
+	}
+	if ranges == 0 {
+		return nil, errors.New("query has no range selector or subquery whose range could be set to the window")
+	}
+	return e, nil
+}
+
+// burnQuery returns the canary burn rate over window w when the canary
+// replaces component c, guarded by the component argument:
+//
+//	((1 - SLI) / (1 - target)) and on () (GUARD)
+func (s settings) burnQuery(c Component, w string, d time.Duration) (parser.Expr, error) {
+	sli, err := s.canarySLI(c, w, d)
+	if err != nil {
+		return nil, err
+	}
+	burn := binary(parser.DIV, binary(parser.SUB, num(1), sli), binary(parser.SUB, num(1), num(s.Target)))
+	and := binary(parser.LAND, burn, &parser.ParenExpr{Expr: guard(c.Name)})
+	and.VectorMatching.On = true
+	return and, nil
+}
+
+// guard has one sample when the component argument is name, none
+// otherwise:
+//
+//	label_replace(vector(1), "emac_component", "{{args.component}}", "", "")
+//	  == on (emac_component) label_replace(vector(1), "emac_component", "NAME", "", "")
+func guard(name string) parser.Expr {
+	tag := func(v string) parser.Expr {
+		return call("label_replace", call("vector", num(1)), str(guardLabel), str(v), str(""), str(""))
+	}
+	g := binary(parser.EQLC, tag(arg(ArgComponent)), tag(name))
+	g.VectorMatching.On = true
+	g.VectorMatching.MatchingLabels = []string{guardLabel}
+	return g
+}
+
+// burnQueryText joins the guarded queries of every component, one per
+// line, with `or`, and parses the result.
+func (s settings) burnQueryText(w string, d time.Duration) (string, error) {
+	parts := make([]string, len(s.Components))
+	for i, c := range s.Components {
+		e, err := s.burnQuery(c, w, d)
+		if err != nil {
+			return "", fmt.Errorf("component %q: %w", c.Name, err)
+		}
+		if parts[i], err = reparse(&parser.ParenExpr{Expr: e}); err != nil {
+			return "", fmt.Errorf("component %q: %w", c.Name, err)
+		}
+	}
+	q := strings.Join(parts, "\nor\n")
+	if _, err := newParser().ParseExpr(q); err != nil {
+		return "", fmt.Errorf("generated PromQL does not parse: %w\n%s", err, q)
+	}
+	return q, nil
+}
+
+// latencyQuery selects the journey's latency upper bound over the short
+// window.
+func (s settings) latencyQuery() (string, error) {
+	name := prom.LatencyRecord(s.Short)
+	return reparse(&parser.VectorSelector{Name: name, LabelMatchers: []*labels.Matcher{
+		labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, name),
+		labels.MustNewMatcher(labels.MatchEqual, "journey", s.Journey),
+		labels.MustNewMatcher(labels.MatchEqual, "quantile", formatFloat(s.Latency.Quantile)),
+	}})
+}
+
+// reparse prints e and parses the text again, so that only what the
+// Prometheus parser accepts is emitted; it returns the canonical print.
+func reparse(e parser.Expr) (string, error) {
+	q := e.String()
+	back, err := newParser().ParseExpr(q)
+	if err != nil {
+		return "", fmt.Errorf("generated PromQL does not parse: %w\n%s", err, q)
+	}
+	return back.String(), nil
+}
+
+func num(c float64) parser.Expr { return &parser.NumberLiteral{Val: c} }
+func str(s string) parser.Expr  { return &parser.StringLiteral{Val: s} }
+
+func call(name string, args ...parser.Expr) *parser.Call {
+	return &parser.Call{Func: parser.Functions[name], Args: args}
+}
+
+// binary builds l op r, parenthesising binary operands so that printing
+// never depends on precedence; two vectors match one-to-one on all labels
+// (set operators many-to-many).
+func binary(op parser.ItemType, l, r parser.Expr) *parser.BinaryExpr {
+	paren := func(e parser.Expr) parser.Expr {
+		if _, ok := e.(*parser.BinaryExpr); ok {
+			return &parser.ParenExpr{Expr: e}
+		}
+		return e
+	}
+	b := &parser.BinaryExpr{Op: op, LHS: paren(l), RHS: paren(r)}
+	if l.Type() == parser.ValueTypeVector && r.Type() == parser.ValueTypeVector {
+		card := parser.CardOneToOne
+		if op.IsSetOperator() {
+			card = parser.CardManyToMany
+		}
+		b.VectorMatching = &parser.VectorMatching{Card: card}
+	}
+	return b
+}
+
+// sumOf sums e into one series unless it already is a plain sum.
+func sumOf(e parser.Expr) parser.Expr {
+	if a, ok := e.(*parser.AggregateExpr); ok && a.Op == parser.SUM && len(a.Grouping) == 0 && !a.Without {
+		return e
+	}
+	return &parser.AggregateExpr{Op: parser.SUM, Expr: e}
+}

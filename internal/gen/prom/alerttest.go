@@ -9,7 +9,6 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/promql/parser"
 )
 
 // AlertTest expects exactly the alerts ExpAlerts of one name to be firing
@@ -168,13 +167,11 @@ func (b *builder) alertGroup(name string, defs []alertDef, ratios map[string]flo
 	}
 	tg := TestGroup{Name: name, Interval: "1m"}
 	for _, l := range b.leaves {
-		good, total, err := counterSeries(l)
+		cs, err := leafCounters(l, b.leaves)
 		if err != nil {
 			return TestGroup{}, err
 		}
-		tg.InputSeries = append(tg.InputSeries,
-			TestSeries{Series: good, Values: counterFor(ratios[l.Name]*scenarioRate, alertMinutes)},
-			TestSeries{Series: total, Values: counterFor(scenarioRate, alertMinutes)})
+		tg.InputSeries = append(tg.InputSeries, cs.values(ratios[l.Name], alertMinutes)...)
 		if l.HistogramMetric != "" {
 			hs, err := histogramSeries(l, l.Name == slow)
 			if err != nil {
@@ -240,32 +237,13 @@ func (b *builder) foldLatency(slow string) (float64, error) {
 	return v.c, nil
 }
 
-// counterSeries returns the series of a leaf's good and total queries.
-func counterSeries(l Leaf) (good, total string, err error) {
-	if good, err = seriesOf(l.GoodQuery); err != nil {
-		return "", "", fmt.Errorf("component %q good query: %w", l.Name, err)
-	}
-	if total, err = seriesOf(l.TotalQuery); err != nil {
-		return "", "", fmt.Errorf("component %q total query: %w", l.Name, err)
-	}
-	if good == total {
-		return "", "", fmt.Errorf("component %q: good and total queries select the same series", l.Name)
-	}
-	return good, total, nil
-}
-
 // histogramSeries returns a leaf's synthetic bucket series: every
 // observation at or below fastLE, or, when slow, in (fastLE, slowLE].
 func histogramSeries(l Leaf, slow bool) ([]TestSeries, error) {
-	base, err := seriesOf(l.HistogramMetric + "_bucket" + l.HistogramSelector)
+	base, err := histogramBase(l)
 	if err != nil {
 		return nil, err
 	}
-	e, err := newParser().ParseExpr(base)
-	if err != nil {
-		return nil, err
-	}
-	vs := e.(*parser.VectorSelector)
 	fast := scenarioRate
 	if slow {
 		fast = 0
@@ -275,14 +253,8 @@ func histogramSeries(l Leaf, slow bool) ([]TestSeries, error) {
 		le   string
 		rate float64
 	}{{num2s(fastLE), fast}, {num2s(slowLE), scenarioRate}, {"+Inf", scenarioRate}} {
-		var ls []labels.Label
-		for _, m := range vs.LabelMatchers {
-			if m.Name != labels.MetricName {
-				ls = append(ls, labels.Label{Name: m.Name, Value: m.Value})
-			}
-		}
-		ls = append(ls, labels.Label{Name: "le", Value: b.le})
-		out = append(out, TestSeries{Series: vs.Name + labels.New(ls...).String(), Values: counterFor(b.rate, alertMinutes)})
+		ls := labels.NewBuilder(base).Set("le", b.le).Labels()
+		out = append(out, TestSeries{Series: notation(ls), Values: counterFor(b.rate, alertMinutes)})
 	}
 	return out, nil
 }

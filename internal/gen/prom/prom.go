@@ -98,12 +98,24 @@ type Input struct {
 }
 
 // Recording rule names; w is a window as Windows prints it.
-func LeafRecord(w string) string        { return "component:emac_availability:ratio_rate" + w }
-func ParameterRecord(w string) string   { return "journey:emac_parameter:ratio_rate" + w }
-func OptimisticRecord(w string) string  { return "journey:emac_availability:optimistic_rate" + w }
+
+// LeafRecord is the name of the leaf ratio rule over window w.
+func LeafRecord(w string) string { return "component:emac_availability:ratio_rate" + w }
+
+// ParameterRecord is the name of the live parameter rule over window w.
+func ParameterRecord(w string) string { return "journey:emac_parameter:ratio_rate" + w }
+
+// OptimisticRecord is the name of the optimistic journey SLI over window w.
+func OptimisticRecord(w string) string { return "journey:emac_availability:optimistic_rate" + w }
+
+// PessimisticRecord is the name of the pessimistic journey SLI over window w.
 func PessimisticRecord(w string) string { return "journey:emac_availability:pessimistic_rate" + w }
-func BurnRecord(w string) string        { return "journey:emac_error_budget_burn:pessimistic_rate" + w }
-func LatencyRecord(w string) string     { return "journey:emac_latency_upper_seconds:rate" + w }
+
+// BurnRecord is the name of the error-budget burn rate over window w.
+func BurnRecord(w string) string { return "journey:emac_error_budget_burn:pessimistic_rate" + w }
+
+// LatencyRecord is the name of the latency bound over window w.
+func LatencyRecord(w string) string { return "journey:emac_latency_upper_seconds:rate" + w }
 
 // GroupName is the name of journey j's rule group.
 func GroupName(journey string) string { return "emac-journey-" + journey }

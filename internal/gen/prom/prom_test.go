@@ -52,6 +52,9 @@ type tcase struct {
 	// (the target leaves room for a 14.4× burn and no redundancy masks
 	// every leaf).
 	pages bool
+	// queries gives a component's good and total queries (default:
+	// distinct metrics emac_test_good_total and emac_test_requests_total).
+	queries func(n string) (good, total string)
 }
 
 func (c tcase) journey(t *testing.T) *model.Journey {
@@ -112,6 +115,9 @@ func (c tcase) input(t *testing.T) (prom.Input, prom.Scenario) {
 			MissingData: "ignore"}
 		if c.comps[n].hist {
 			l.HistogramMetric, l.HistogramSelector = "emac_test_duration_seconds", `{component="`+n+`"}`
+		}
+		if c.queries != nil {
+			l.GoodQuery, l.TotalQuery = c.queries(n)
 		}
 		in.Leaves = append(in.Leaves, l)
 		sc.Ratios[n] = c.comps[n].ratio
@@ -213,6 +219,8 @@ func golden(t *testing.T, name string, got []byte) {
 // interval probabilities and offline leaves; each must pass promtool.
 var cases = []tcase{
 	checkout,
+	withQueries(checkout, "checkout_regex", artifactQueries),
+	withQueries(checkout, "checkout_not_regex", exampleQueries),
 	{
 		name:   "retry",
 		expr:   "Series(a, Retry(3, 100ms; Series(b, c)), Parallel(d, skip))",
@@ -258,6 +266,40 @@ var cases = []tcase{
 		target:  0.95,
 		pages:   true,
 	},
+}
+
+// withQueries returns c under a new name with its leaves' queries given by
+// q.
+func withQueries(c tcase, name string, q func(string) (string, string)) tcase {
+	c.name, c.queries = name, q
+	return c
+}
+
+// artifactQueries are the shapes of the reference artifact's checkout
+// journey: good is total narrowed by a regular expression on code, or by
+// an equality on result.
+func artifactQueries(n string) (good, total string) {
+	if strings.HasPrefix(n, "pay") {
+		return `sum(increase(payment_requests_total{provider="` + n + `",result="success"}[30d]))`,
+			`sum(increase(payment_requests_total{provider="` + n + `"}[30d]))`
+	}
+	return `sum(increase(http_requests_total{service="` + n + `",code=~"2..|3.."}[30d]))`,
+		`sum(increase(http_requests_total{service="` + n + `"}[30d]))`
+}
+
+// exampleQueries are the shapes of examples/checkout: good is total
+// narrowed by a negative regular expression (or a negative equality).
+func exampleQueries(n string) (good, total string) {
+	switch n {
+	case "queue":
+		return `sum(rate(queue_publish_total{queue="payments",result!="error"}[30d]))`,
+			`sum(rate(queue_publish_total{queue="payments"}[30d]))`
+	case "cache":
+		return `sum(rate(cache_requests_total{cache=~"redis|memcached",code!~"5..|4.."}[30d]))`,
+			`sum(rate(cache_requests_total{cache=~"redis|memcached"}[30d]))`
+	}
+	return `sum(rate(http_requests_total{service="` + n + `",code!~"5.."}[30d]))`,
+		`sum(rate(http_requests_total{service="` + n + `"}[30d]))`
 }
 
 func TestPromtool(t *testing.T) {

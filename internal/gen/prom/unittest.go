@@ -69,8 +69,10 @@ const (
 // read from ruleFile, reproduce sc: each leaf's good counter grows by
 // ratio·100 and its total counter by 100 per minute for an hour, and at the
 // end every window's leaf ratios, journey SLIs and burn rates must match
-// the compiler's values within Tolerance. The series are read from the
-// leaves' queries, which must select one series each by equality matchers.
+// the compiler's values within Tolerance. The series are synthesised from
+// the leaves' queries, which must have one series selector each
+// (leafCounters): when good narrows total, a good series grows by ratio·100
+// and a bad one, which only total selects, by (1−ratio)·100.
 func UnitTests(in Input, sc Scenario) (TestGroup, error) {
 	b, err := newBuilder(in)
 	if err != nil {
@@ -88,20 +90,11 @@ func UnitTests(in Input, sc Scenario) (TestGroup, error) {
 		if !ok {
 			return TestGroup{}, fmt.Errorf("scenario has no ratio for component %q", l.Name)
 		}
-		good, err := seriesOf(l.GoodQuery)
+		cs, err := leafCounters(l, b.leaves)
 		if err != nil {
-			return TestGroup{}, fmt.Errorf("component %q good query: %w", l.Name, err)
+			return TestGroup{}, err
 		}
-		total, err := seriesOf(l.TotalQuery)
-		if err != nil {
-			return TestGroup{}, fmt.Errorf("component %q total query: %w", l.Name, err)
-		}
-		if good == total {
-			return TestGroup{}, fmt.Errorf("component %q: good and total queries select the same series", l.Name)
-		}
-		tg.InputSeries = append(tg.InputSeries,
-			TestSeries{Series: good, Values: counter(a * scenarioRate)},
-			TestSeries{Series: total, Values: counter(scenarioRate)})
+		tg.InputSeries = append(tg.InputSeries, cs.values(a, scenarioMinutes)...)
 	}
 	target := in.Journey.Objective.Availability
 	for _, w := range ws {
@@ -151,11 +144,6 @@ func TestRules(ruleFile string, groups ...TestGroup) TestFile {
 // header.
 func MarshalTests(version string, f TestFile) ([]byte, error) { return marshal(version, f) }
 
-// counter is a counter starting at 0 growing by step per minute.
-func counter(step float64) string {
-	return "0+" + strconv.FormatFloat(step, 'f', -1, 64) + "x" + strconv.Itoa(scenarioMinutes)
-}
-
 // near returns a test that `abs(sel − want) < bool Tolerance` is 1: one
 // sample, with sel's labels, at time at.
 func near(sel *parser.VectorSelector, want float64, at string) (ExprTest, error) {
@@ -173,37 +161,4 @@ func near(sel *parser.VectorSelector, want float64, at string) (ExprTest, error)
 	}
 	return ExprTest{Expr: s, EvalTime: at,
 		ExpSamples: []TestSample{{Labels: labels.New(ls...).String(), Value: 1}}}, nil
-}
-
-// seriesOf returns the one series query selects, in series notation.
-func seriesOf(query string) (string, error) {
-	e, err := newParser().ParseExpr(query)
-	if err != nil {
-		return "", err
-	}
-	var sels []*parser.VectorSelector
-	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		if vs, ok := n.(*parser.VectorSelector); ok {
-			sels = append(sels, vs)
-		}
-		return nil
-	})
-	if len(sels) != 1 {
-		return "", fmt.Errorf("want one series selector to synthesise, found %d", len(sels))
-	}
-	var ls []labels.Label
-	name := sels[0].Name
-	for _, m := range sels[0].LabelMatchers {
-		if m.Type != labels.MatchEqual {
-			return "", fmt.Errorf("matcher %s is not an equality: cannot synthesise its series", m)
-		}
-		if m.Name == labels.MetricName && m.Value == name {
-			continue
-		}
-		ls = append(ls, labels.Label{Name: m.Name, Value: m.Value})
-	}
-	if len(ls) == 0 {
-		return name, nil
-	}
-	return name + labels.New(ls...).String(), nil
 }

@@ -28,7 +28,7 @@ type Allocation struct {
 }
 
 // Allocate finds the largest Lambda with A−(Lambda) ≥ target by bisection
-// (A− falls as Lambda grows). Targets are rounded up to 6 decimals, which
+// (A− falls as Lambda grows), to a relative precision of 1e-4. Targets are rounded up to 6 decimals, which
 // only raises A−. It fails when even perfect components miss the target.
 func Allocate(j *model.Journey, target float64) (Allocation, error) {
 	names := j.ComponentNames()
@@ -55,7 +55,9 @@ func Allocate(j *model.Journey, target float64) (Allocation, error) {
 		return Allocation{}, fmt.Errorf("even perfect components give A− %.8f < target %g (deadlines cut the journey)", p0, target)
 	}
 	lo := 0.0
-	for range 60 {
+	// Stop at a relative precision of 1e-4 on Lambda: each target moves by
+	// at most 1e-4·Lambda·(1 − lower_c), far below the 1e-6 rounding.
+	for i := 0; i < 60 && hi-lo > 1e-4*max(lo, 1e-3); i++ {
 		mid := (lo + hi) / 2
 		if _, p, err := at(mid); err == nil && p >= target {
 			lo = mid

@@ -97,15 +97,24 @@ func selectJourneys(all []*model.Journey, name string) ([]*model.Journey, error)
 
 // evaluate runs the compute and governance stages for one journey.
 func evaluate(j *model.Journey) (journeyResult, error) {
-	ev, err := compute.Evaluate(j)
+	ev, dec, err := judge(j)
 	if err != nil {
 		return journeyResult{}, err
+	}
+	return newJourneyResult(j, ev, dec), nil
+}
+
+// judge derives j's bounds and applies its governance policy to them.
+func judge(j *model.Journey) (*compute.Evaluation, govern.Decision, error) {
+	ev, err := compute.Evaluate(j)
+	if err != nil {
+		return nil, govern.Decision{}, err
 	}
 	b := govern.Bounds{Optimistic: ev.Availability.Optimistic, Pessimistic: ev.Availability.Pessimistic}
 	if l := ev.Latency; l != nil {
 		b.Latency = &govern.LatencyBounds{Estimate: l.EstimateSeconds, UpperConfidence: l.UpperConfidenceSeconds, UpperBound: l.UpperBoundSeconds}
 	}
-	return newJourneyResult(j, ev, govern.Decide(j, b)), nil
+	return ev, govern.Decide(j, b), nil
 }
 
 func writeEval(w io.Writer, out evalOutput, format string) error {

@@ -16,7 +16,8 @@ import (
 var generators = []generator{genPrometheus, genArgo, genOpenSLO}
 
 // genOpenSLO writes the journey SLO and the per-component allocations.
-func genOpenSLO(j *model.Journey, _ *compute.Evaluation) (fileSet, []report.Artifact, error) {
+func genOpenSLO(u *unit) (fileSet, []report.Artifact, error) {
+	j := u.j
 	if j.Objective.Availability <= 0 {
 		return nil, nil, nil
 	}
@@ -35,16 +36,16 @@ func genOpenSLO(j *model.Journey, _ *compute.Evaluation) (fileSet, []report.Arti
 
 // genPrometheus writes the rule file, its promtool unit test and the
 // PrometheusRule object.
-func genPrometheus(j *model.Journey, ev *compute.Evaluation) (fileSet, []report.Artifact, error) {
-	in := promInput(j, ev)
+func genPrometheus(u *unit) (fileSet, []report.Artifact, error) {
+	j, ev, in := u.j, u.ev, u.promIn
 	if len(in.Leaves) == 0 {
 		return nil, []report.Artifact{{Path: "prometheus/rules.yaml", Kind: "skipped",
 			Implements: []string{"no component has telemetry (good/total queries): there is nothing to compute live"}}}, nil
 	}
-	group, err := prom.Rules(in)
-	if err != nil {
-		return nil, nil, err
+	if u.err != nil {
+		return nil, nil, u.err
 	}
+	group := u.group
 	rules, err := prom.Marshal(Version, group)
 	if err != nil {
 		return nil, nil, err
@@ -142,17 +143,17 @@ func promTests(in prom.Input, ev *compute.Evaluation) ([]byte, error) {
 // genArgo writes the AnalysisTemplate gating a canary of any component on
 // the journey's pessimistic burn rate and latency bound, and the Rollout
 // excerpts that use it.
-func genArgo(j *model.Journey, ev *compute.Evaluation) (fileSet, []report.Artifact, error) {
-	in := promInput(j, ev)
+func genArgo(u *unit) (fileSet, []report.Artifact, error) {
+	j, in := u.j, u.promIn
 	if len(in.Leaves) == 0 || j.Objective.Availability <= 0 {
 		return nil, nil, nil
 	}
-	group, err := prom.Rules(in)
-	if err != nil {
-		return nil, nil, err
+	if u.err != nil {
+		return nil, nil, u.err
 	}
+	var err error
 	records := map[string]string{}
-	for _, r := range group.Rules {
+	for _, r := range u.group.Rules {
 		records[r.Record] = r.Expr
 	}
 	ai := argo.Input{Journey: j.Name, Target: j.Objective.Availability, MaxBurnRate: j.Governance.MaxCanaryBurnRate}

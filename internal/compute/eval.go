@@ -1,7 +1,6 @@
 package compute
 
 import (
-	"cmp"
 	"github.com/emac-dev/emac/internal/dist"
 	"math"
 	"slices"
@@ -70,8 +69,8 @@ func (t *tree) evalNode(i int32) value {
 		v.plus, v.indep = dist.Product(p), dist.Product(m)
 		v.shared = v.indep
 	case opCond:
-		v.plus = vertex(n.lo, n.hi, p, true, &s.idx, nil)
-		v.indep = vertex(n.lo, n.hi, m, false, &s.idx, nil)
+		v.plus = dist.Vertex(n.lo, n.hi, p, true, &s.idx, nil)
+		v.indep = dist.Vertex(n.lo, n.hi, m, false, &s.idx, nil)
 		v.shared = v.indep
 	case opRace:
 		v.plus, v.indep = dist.AnyOf(p), dist.AnyOf(m)
@@ -166,41 +165,6 @@ func (t *tree) raceShared(a []float64, groups []group) float64 {
 		q *= 1 - best
 	}
 	return 1 - q
-}
-
-// vertex returns the maximum (best) or minimum of Σ p_i a_i over the box
-// lo ≤ p ≤ hi intersected with the simplex Σp = 1. The optimum is the
-// greedy vertex: every p_i starts at lo_i and the remaining mass goes to the
-// branches in order of decreasing (best) or increasing a_i, each up to hi_i.
-// Ties keep branch order. When out is non-nil the vertex is written to it.
-func vertex(lo, hi, a []float64, best bool, idx *[]int, out []float64) float64 {
-	order := (*idx)[:0]
-	rem := 1.0
-	for i := range a {
-		order = append(order, i)
-		rem -= lo[i]
-	}
-	*idx = order
-	slices.SortStableFunc(order, func(x, y int) int {
-		if best {
-			return cmp.Compare(a[y], a[x])
-		}
-		return cmp.Compare(a[x], a[y])
-	})
-	var sum float64
-	for _, i := range order {
-		p := lo[i]
-		if rem > 0 {
-			add := min(hi[i]-lo[i], rem)
-			p += add
-			rem -= add
-		}
-		sum += p * a[i]
-		if out != nil {
-			out[i] = p
-		}
-	}
-	return sum
 }
 
 // tail returns P(at least k of independent events with probabilities a):

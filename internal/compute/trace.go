@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/emac-dev/emac/internal/dist"
 	"github.com/emac-dev/emac/internal/journey"
 )
 
@@ -78,8 +79,8 @@ func (t *tree) describeCond(n *node) (string, []string) {
 	}
 	best, worst := make([]float64, kids), make([]float64, kids)
 	var idx []int
-	vertex(n.lo, n.hi, p, true, &idx, best)
-	vertex(n.lo, n.hi, m, false, &idx, worst)
+	dist.Vertex(n.lo, n.hi, p, true, &idx, best)
+	dist.Vertex(n.lo, n.hi, m, false, &idx, worst)
 	if !interval {
 		return "A = Σ p_i A_i with p = " + floats(best), notes
 	}
@@ -184,7 +185,7 @@ func (t *tree) groupNotes(n *node, exprs []string) []string {
 			word = "failure domains "
 		}
 		s := fmt.Sprintf("%s share %s%s: treated as one fate group (comonotone) inside %s at %s",
-			andList(names), word, strings.Join(doms, ", "), label(n.src), n.path)
+			andList(names), word, strings.Join(doms, ", "), journey.Label(n.src), n.path)
 		switch {
 		case n.op == opTimeout:
 			s += "; the fallback gives no redundancy gain in A−"

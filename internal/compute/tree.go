@@ -2,7 +2,6 @@ package compute
 
 import (
 	"slices"
-	"strconv"
 
 	"github.com/emac-dev/emac/internal/diag"
 	"github.com/emac-dev/emac/internal/journey"
@@ -141,7 +140,7 @@ func build(j *model.Journey) (*tree, error) {
 	size := 0
 	journey.Walk(j.Root, func(journey.Node) bool { size++; return true })
 	t.nodes = make([]node, 0, size)
-	t.add(j.Root, label(j.Root), -1, &errs)
+	t.add(j.Root, journey.Label(j.Root), -1, &errs)
 	if errs.HasErrors() {
 		return nil, errs.Err()
 	}
@@ -155,32 +154,6 @@ func build(j *model.Journey) (*tree, error) {
 func implicitDomain(component string) string { return "component:" + component }
 
 func inUnit(x float64) bool { return x >= 0 && x <= 1 }
-
-// label names a node in a path: the component name for a leaf, the operator
-// name otherwise.
-func label(n journey.Node) string {
-	switch n := n.(type) {
-	case *journey.Leaf:
-		return n.Name
-	case *journey.Skip:
-		return "skip"
-	case *journey.Series:
-		return "Series"
-	case *journey.Parallel:
-		return "Parallel"
-	case *journey.Cond:
-		return "Cond"
-	case *journey.Race:
-		return "Race"
-	case *journey.KofN:
-		return "KofN"
-	case *journey.Timeout:
-		return "Timeout"
-	case *journey.Retry:
-		return "Retry"
-	}
-	return "?"
-}
 
 // add appends n's subtree in post-order and returns n's index.
 func (t *tree) add(n journey.Node, path string, parent int32, errs *diag.List) int32 {
@@ -235,11 +208,7 @@ func (t *tree) add(n journey.Node, path string, parent int32, errs *diag.List) i
 		errs.Errorf(pos, "%s: operator without children", path)
 	}
 	for i, c := range kids {
-		lbl := "?"
-		if c != nil {
-			lbl = label(c)
-		}
-		nd.kids = append(nd.kids, t.add(c, path+"/"+lbl+"["+strconv.Itoa(i)+"]", -1, errs))
+		nd.kids = append(nd.kids, t.add(c, journey.ChildPath(path, c, i), -1, errs))
 	}
 	self := int32(len(t.nodes))
 	for _, c := range nd.kids {

@@ -66,7 +66,7 @@ func TestPointProbsAndVertex(t *testing.T) {
 	}
 	a := []float64{0.9, 0.5, 0.7}
 	var idx []int
-	worst, best := dist.Vertex(lo, hi, a, false, &idx), dist.Vertex(lo, hi, a, true, &idx)
+	worst, best := dist.Vertex(lo, hi, a, false, &idx, nil), dist.Vertex(lo, hi, a, true, &idx, nil)
 	// worst: 0.5 gets 0.3, then 0.7 gets 0.4 (the rest 0.3 to 0.9): 0.15 + 0.28 + 0.27
 	// best: 0.9 gets 0.5, 0.7 gets 0.4, 0.5 keeps 0.1: 0.45 + 0.28 + 0.05
 	if math.Abs(worst-0.70) > 1e-12 || math.Abs(best-0.78) > 1e-12 {

@@ -151,7 +151,7 @@ func (c *Calc) Cond(f Flavour, lo, hi []float64, kids []Sub) Sub {
 		return c.pointwise(f, kids, mix, mix)
 	}
 	best := f == FreeUpper
-	vx := func(x []float64) float64 { return Vertex(lo, hi, x, best, &c.idx) }
+	vx := func(x []float64) float64 { return Vertex(lo, hi, x, best, &c.idx, nil) }
 	return c.pointwise(f, kids, vx, vx)
 }
 
@@ -275,9 +275,10 @@ func PointProbs(lo, hi []float64) []float64 {
 // Vertex returns the minimum (best false) or maximum (best true) of
 // Σ p_i a_i over the box lo ≤ p ≤ hi intersected with Σp = 1: every p_i
 // starts at lo_i and the remaining mass goes to the branches in order of
-// increasing (worst) or decreasing (best) a_i, each up to hi_i. idx is
-// scratch.
-func Vertex(lo, hi, a []float64, best bool, idx *[]int) float64 {
+// increasing (worst) or decreasing (best) a_i, each up to hi_i; ties keep
+// branch order. idx is scratch; when out is non-nil the vertex p is
+// written to it.
+func Vertex(lo, hi, a []float64, best bool, idx *[]int, out []float64) float64 {
 	order := (*idx)[:0]
 	rem := 1.0
 	for i := range a {
@@ -301,6 +302,9 @@ func Vertex(lo, hi, a []float64, best bool, idx *[]int) float64 {
 			rem -= add
 		}
 		s += p * a[i]
+		if out != nil {
+			out[i] = p
+		}
 	}
 	return s
 }

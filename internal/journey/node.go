@@ -10,7 +10,12 @@
 // Durations are float64 seconds throughout.
 package journey
 
-import "github.com/emac-dev/emac/internal/diag"
+import (
+	"strconv"
+	"strings"
+
+	"github.com/emac-dev/emac/internal/diag"
+)
 
 // Node is one operator or leaf of the tree. The interface is sealed: only the
 // types of this package implement it.
@@ -32,6 +37,10 @@ type At struct {
 
 // Position returns the node's source position.
 func (a At) Position() diag.Pos { return a.Pos }
+
+// SetPosition moves the node's source position (used to map positions
+// inside an embedded expression back to its file).
+func (a *At) SetPosition(p diag.Pos) { a.Pos = p }
 
 // Leaf is a call to a component, named in spec.components.
 type Leaf struct {
@@ -211,4 +220,27 @@ func Kind(n Node) string {
 		return "retry"
 	}
 	return "unknown"
+}
+
+// Label names a node in a derivation path: the component name for a leaf,
+// "skip", or the operator's expression name ("Series", "KofN", …).
+func Label(n Node) string {
+	switch n := n.(type) {
+	case nil:
+		return "?"
+	case *Leaf:
+		return n.Name
+	case *Skip:
+		return "skip"
+	case *KofN:
+		return "KofN"
+	}
+	k := Kind(n)
+	return strings.ToUpper(k[:1]) + k[1:]
+}
+
+// ChildPath is the derivation path of the i-th child c of the node at
+// parent, e.g. "Series/Timeout[2]".
+func ChildPath(parent string, c Node, i int) string {
+	return parent + "/" + Label(c) + "[" + strconv.Itoa(i) + "]"
 }

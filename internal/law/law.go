@@ -67,7 +67,7 @@ func (l Lognormal) Upper(t float64) float64 { return l.CDF(t) }
 
 // Quantile returns median·exp(σ Φ⁻¹(p)).
 func (l Lognormal) Quantile(p float64) float64 {
-	return l.Median * math.Exp(l.Sigma*normQuantile(p))
+	return l.Median * math.Exp(l.Sigma*NormalQuantile(p))
 }
 
 // N is 0: the law is exact.
@@ -114,7 +114,8 @@ func (e Exponential) String() string { return fmt.Sprintf("exponential(mean=%s)"
 
 func normCDF(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
 
-func normQuantile(p float64) float64 { return -math.Sqrt2 * math.Erfcinv(2*p) }
+// NormalQuantile is the standard normal quantile function Φ⁻¹(p).
+func NormalQuantile(p float64) float64 { return -math.Sqrt2 * math.Erfcinv(2*p) }
 
 // seconds renders a duration in seconds compactly ("80ms", "1.5s").
 func seconds(s float64) string {

@@ -39,7 +39,7 @@ func NewQuantiles(points []Point) (*Quantiles, error) {
 			return nil, fmt.Errorf("quantile latencies must strictly increase with p")
 		}
 		q.x = append(q.x, math.Log(p.Seconds))
-		q.y = append(q.y, normQuantile(p.P))
+		q.y = append(q.y, NormalQuantile(p.P))
 	}
 	return q, nil
 }
@@ -80,7 +80,7 @@ func (q *Quantiles) Upper(t float64) float64 { return q.CDF(t) }
 
 // Quantile inverts CDF.
 func (q *Quantiles) Quantile(p float64) float64 {
-	v := normQuantile(p)
+	v := NormalQuantile(p)
 	i := segment(q.y, v)
 	return math.Exp(lerp(q.y[i], q.y[i+1], q.x[i], q.x[i+1], v))
 }

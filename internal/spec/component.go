@@ -8,6 +8,7 @@ import (
 	"github.com/emac-dev/emac/api/v1alpha1"
 	"github.com/emac-dev/emac/internal/diag"
 	"github.com/emac-dev/emac/internal/journey"
+	"github.com/emac-dev/emac/internal/law"
 	"github.com/emac-dev/emac/internal/model"
 )
 
@@ -83,16 +84,13 @@ func WilsonLower(good, total, level float64) float64 {
 	if total <= 0 {
 		return 0
 	}
-	z := normalQuantile(1 - (1-level)/2)
+	z := law.NormalQuantile(1 - (1-level)/2)
 	p := good / total
 	z2n := z * z / total
 	centre := p + z2n/2
 	half := z * math.Sqrt(p*(1-p)/total+z2n/(4*total))
 	return max(0, (centre-half)/(1+z2n))
 }
-
-// normalQuantile is the standard normal quantile function.
-func normalQuantile(p float64) float64 { return -math.Sqrt2 * math.Erfcinv(2*p) }
 
 func (r *resolver) sloAvailability(name string, c *v1alpha1.Component) model.Availability {
 	ref, ok := strings.CutPrefix(c.AtomicSLORef, "openslo:")

@@ -273,28 +273,11 @@ func blockMapper(src []byte, first int) func(file string, off int) diag.Pos {
 // remapTree rewrites the position of every node and probability of root.
 func remapTree(root journey.Node, f func(diag.Pos) diag.Pos) {
 	journey.Walk(root, func(n journey.Node) bool {
-		switch x := n.(type) {
-		case *journey.Leaf:
-			x.Pos = f(x.Pos)
-		case *journey.Skip:
-			x.Pos = f(x.Pos)
-		case *journey.Series:
-			x.Pos = f(x.Pos)
-		case *journey.Parallel:
-			x.Pos = f(x.Pos)
-		case *journey.Cond:
-			x.Pos = f(x.Pos)
-			for i := range x.Probs {
-				x.Probs[i].Pos = f(x.Probs[i].Pos)
+		n.(interface{ SetPosition(diag.Pos) }).SetPosition(f(n.Position()))
+		if c, ok := n.(*journey.Cond); ok {
+			for i := range c.Probs {
+				c.Probs[i].Pos = f(c.Probs[i].Pos)
 			}
-		case *journey.Race:
-			x.Pos = f(x.Pos)
-		case *journey.KofN:
-			x.Pos = f(x.Pos)
-		case *journey.Timeout:
-			x.Pos = f(x.Pos)
-		case *journey.Retry:
-			x.Pos = f(x.Pos)
 		}
 		return true
 	})

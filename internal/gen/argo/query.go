@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/emac-dev/emac/internal/gen/prom"
+	"github.com/emac-dev/emac/internal/gen/promql"
 )
 
 // Placeholder is the metric name that stands for a component's leaf ratio
@@ -22,14 +23,12 @@ const guardLabel = "emac_component"
 // arg returns the Argo template reference to argument name.
 func arg(name string) string { return "{{args." + name + "}}" }
 
-func newParser() parser.Parser { return parser.NewParser(parser.Options{}) }
-
 // ComponentSLI turns sli, the journey's pessimistic SLI over window w as
 // package prom records it (prom.PessimisticRecord), into the template of
 // Component.SLI: every selector of component's leaf rule
 // (prom.LeafRecord(w) with component="component") becomes Placeholder.
 func ComponentSLI(sli, journey, component, w string) (string, error) {
-	e, err := newParser().ParseExpr(sli)
+	e, err := promql.Parser().ParseExpr(sli)
 	if err != nil {
 		return "", err
 	}
@@ -105,7 +104,7 @@ func (s settings) canarySLI(c Component, w string, d time.Duration) (parser.Expr
 	if !ok {
 		return nil, fmt.Errorf("no journey SLI template for window %s", w)
 	}
-	e, err := newParser().ParseExpr(tmpl)
+	e, err := promql.Parser().ParseExpr(tmpl)
 	if err != nil {
 		return nil, fmt.Errorf("journey SLI template of window %s: %w", w, err)
 	}
@@ -159,9 +158,9 @@ func (s settings) canaryRatio(c Component, d time.Duration) (parser.Expr, error)
 	if err != nil {
 		return nil, fmt.Errorf("total query: %w", err)
 	}
-	ratio := call("clamp_max", binary(parser.DIV, sumOf(good),
-		binary(parser.GTR, sumOf(total), num(0))), num(1))
-	return call("label_replace", ratio, str("journey"), str(s.Journey), str(""), str("")), nil
+	ratio := promql.Call("clamp_max", promql.Binary(parser.DIV, sumOf(good),
+		promql.Binary(parser.GTR, sumOf(total), promql.Num(0))), promql.Num(1))
+	return promql.Call("label_replace", ratio, promql.Str("journey"), promql.Str(s.Journey), promql.Str(""), promql.Str("")), nil
 }
 
 // canaryQuery parses query, sets every range in it to d and restricts
@@ -172,7 +171,7 @@ func (s settings) canaryQuery(query string, d time.Duration) (parser.Expr, error
 	if query == "" {
 		return nil, errors.New("empty query")
 	}
-	e, err := newParser().ParseExpr(query)
+	e, err := promql.Parser().ParseExpr(query)
 	if err != nil {
 		return nil, err
 	}
@@ -215,8 +214,8 @@ func (s settings) burnQuery(c Component, w string, d time.Duration) (parser.Expr
 	if err != nil {
 		return nil, err
 	}
-	burn := binary(parser.DIV, binary(parser.SUB, num(1), sli), binary(parser.SUB, num(1), num(s.Target)))
-	and := binary(parser.LAND, burn, &parser.ParenExpr{Expr: guard(c.Name)})
+	burn := promql.Binary(parser.DIV, promql.Binary(parser.SUB, promql.Num(1), sli), promql.Binary(parser.SUB, promql.Num(1), promql.Num(s.Target)))
+	and := promql.Binary(parser.LAND, burn, &parser.ParenExpr{Expr: guard(c.Name)})
 	and.VectorMatching.On = true
 	return and, nil
 }
@@ -228,9 +227,9 @@ func (s settings) burnQuery(c Component, w string, d time.Duration) (parser.Expr
 //	  == on (emac_component) label_replace(vector(1), "emac_component", "NAME", "", "")
 func guard(name string) parser.Expr {
 	tag := func(v string) parser.Expr {
-		return call("label_replace", call("vector", num(1)), str(guardLabel), str(v), str(""), str(""))
+		return promql.Call("label_replace", promql.Call("vector", promql.Num(1)), promql.Str(guardLabel), promql.Str(v), promql.Str(""), promql.Str(""))
 	}
-	g := binary(parser.EQLC, tag(arg(ArgComponent)), tag(name))
+	g := promql.Binary(parser.EQLC, tag(arg(ArgComponent)), tag(name))
 	g.VectorMatching.On = true
 	g.VectorMatching.MatchingLabels = []string{guardLabel}
 	return g
@@ -245,12 +244,12 @@ func (s settings) burnQueryText(w string, d time.Duration) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("component %q: %w", c.Name, err)
 		}
-		if parts[i], err = reparse(&parser.ParenExpr{Expr: e}); err != nil {
+		if parts[i], err = promql.Reparse(&parser.ParenExpr{Expr: e}); err != nil {
 			return "", fmt.Errorf("component %q: %w", c.Name, err)
 		}
 	}
 	q := strings.Join(parts, "\nor\n")
-	if _, err := newParser().ParseExpr(q); err != nil {
+	if _, err := promql.Parser().ParseExpr(q); err != nil {
 		return "", fmt.Errorf("generated PromQL does not parse: %w\n%s", err, q)
 	}
 	return q, nil
@@ -260,50 +259,11 @@ func (s settings) burnQueryText(w string, d time.Duration) (string, error) {
 // window.
 func (s settings) latencyQuery() (string, error) {
 	name := prom.LatencyRecord(s.Short)
-	return reparse(&parser.VectorSelector{Name: name, LabelMatchers: []*labels.Matcher{
+	return promql.Reparse(&parser.VectorSelector{Name: name, LabelMatchers: []*labels.Matcher{
 		labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, name),
 		labels.MustNewMatcher(labels.MatchEqual, "journey", s.Journey),
 		labels.MustNewMatcher(labels.MatchEqual, "quantile", formatFloat(s.Latency.Quantile)),
 	}})
-}
-
-// reparse prints e and parses the text again, so that only what the
-// Prometheus parser accepts is emitted; it returns the canonical print.
-func reparse(e parser.Expr) (string, error) {
-	q := e.String()
-	back, err := newParser().ParseExpr(q)
-	if err != nil {
-		return "", fmt.Errorf("generated PromQL does not parse: %w\n%s", err, q)
-	}
-	return back.String(), nil
-}
-
-func num(c float64) parser.Expr { return &parser.NumberLiteral{Val: c} }
-func str(s string) parser.Expr  { return &parser.StringLiteral{Val: s} }
-
-func call(name string, args ...parser.Expr) *parser.Call {
-	return &parser.Call{Func: parser.Functions[name], Args: args}
-}
-
-// binary builds l op r, parenthesising binary operands so that printing
-// never depends on precedence; two vectors match one-to-one on all labels
-// (set operators many-to-many).
-func binary(op parser.ItemType, l, r parser.Expr) *parser.BinaryExpr {
-	paren := func(e parser.Expr) parser.Expr {
-		if _, ok := e.(*parser.BinaryExpr); ok {
-			return &parser.ParenExpr{Expr: e}
-		}
-		return e
-	}
-	b := &parser.BinaryExpr{Op: op, LHS: paren(l), RHS: paren(r)}
-	if l.Type() == parser.ValueTypeVector && r.Type() == parser.ValueTypeVector {
-		card := parser.CardOneToOne
-		if op.IsSetOperator() {
-			card = parser.CardManyToMany
-		}
-		b.VectorMatching = &parser.VectorMatching{Card: card}
-	}
-	return b
 }
 
 // sumOf sums e into one series unless it already is a plain sum.

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/emac-dev/emac/internal/compute"
+	"github.com/emac-dev/emac/internal/gen/promql"
 )
 
 // Alert names (DESIGN §4).
@@ -215,17 +216,17 @@ func (b *builder) burnAlert(severity string, conds []BurnWindow) (alertDef, erro
 	var e parser.Expr
 	var said []string
 	for _, c := range conds {
-		both := binary(parser.LAND,
-			binary(parser.GTR, selector(BurnRecord(c.Long), "journey", j.Name), num(c.Factor)),
-			binary(parser.GTR, selector(BurnRecord(c.Short), "journey", j.Name), num(c.Factor)))
+		both := promql.Binary(parser.LAND,
+			promql.Binary(parser.GTR, selector(BurnRecord(c.Long), "journey", j.Name), promql.Num(c.Factor)),
+			promql.Binary(parser.GTR, selector(BurnRecord(c.Short), "journey", j.Name), promql.Num(c.Factor)))
 		if e == nil {
 			e = both
 		} else {
-			e = binary(parser.LOR, e, both)
+			e = promql.Binary(parser.LOR, e, both)
 		}
 		said = append(said, fmt.Sprintf("%s× over %s and %s", num2s(c.Factor), c.Long, c.Short))
 	}
-	expr, err := reparse(e)
+	expr, err := promql.Reparse(e)
 	if err != nil {
 		return alertDef{}, err
 	}
@@ -361,9 +362,9 @@ func (b *builder) contributorAlerts(pol BurnPolicy) ([]alertDef, error) {
 					selector(LeafRecord(w), "journey", j.Name, "component", m)))
 				terms[i] = mul(constant(round12(k.weights[i])), complement(leaf))
 			}
-			return binary(parser.GTR, sum(terms).expr(), num(thr))
+			return promql.Binary(parser.GTR, sum(terms).expr(), promql.Num(thr))
 		}
-		expr, err := reparse(binary(parser.LAND, weighted(c0.Long), weighted(c0.Short)))
+		expr, err := promql.Reparse(promql.Binary(parser.LAND, weighted(c0.Long), weighted(c0.Short)))
 		if err != nil {
 			return nil, err
 		}
@@ -398,7 +399,7 @@ func (b *builder) contributorAlerts(pol BurnPolicy) ([]alertDef, error) {
 func (b *builder) absentAlerts() ([]alertDef, error) {
 	j := b.in.Journey
 	never := func(state) (bool, error) { return false, nil }
-	e, err := reparse(call("absent", selector(PessimisticRecord(AbsentWindow), "journey", j.Name)))
+	e, err := promql.Reparse(promql.Call("absent", selector(PessimisticRecord(AbsentWindow), "journey", j.Name)))
 	if err != nil {
 		return nil, err
 	}
@@ -413,7 +414,7 @@ func (b *builder) absentAlerts() ([]alertDef, error) {
 		if l.MissingData != "" && l.MissingData != "ignore" {
 			continue
 		}
-		e, err := reparse(call("absent", selector(LeafRecord(AbsentWindow), "journey", j.Name, "component", l.Name)))
+		e, err := promql.Reparse(promql.Call("absent", selector(LeafRecord(AbsentWindow), "journey", j.Name, "component", l.Name)))
 		if err != nil {
 			return nil, err
 		}

@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/emac-dev/emac/internal/compute"
+	"github.com/emac-dev/emac/internal/gen/promql"
 	"github.com/emac-dev/emac/internal/journey"
 )
 
@@ -103,17 +102,17 @@ func (b *builder) live(p journey.Prob) bool {
 func (b *builder) journey(w string) (opt, pess string, err error) {
 	b.w = w
 	root := b.in.Journey.Root
-	o, p, err := b.node(root, label(root))
+	o, p, err := b.node(root, journey.Label(root))
 	if err != nil {
 		return "", "", err
 	}
 	if o.isConst() || p.isConst() {
 		return "", "", errors.New("the journey SLI does not depend on any telemetry")
 	}
-	if opt, err = reparse(o.e); err != nil {
+	if opt, err = promql.Reparse(o.e); err != nil {
 		return "", "", err
 	}
-	pess, err = reparse(p.e)
+	pess, err = promql.Reparse(p.e)
 	return opt, pess, err
 }
 
@@ -125,7 +124,7 @@ func (b *builder) fold(ratios map[string]float64) (opt, pess float64, err error)
 	b.fixed = ratios
 	defer func() { b.fixed = nil }()
 	root := b.in.Journey.Root
-	o, p, err := b.node(root, label(root))
+	o, p, err := b.node(root, journey.Label(root))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -142,7 +141,7 @@ func (b *builder) node(n journey.Node, path string) (opt, pess val, err error) {
 	po := make([]val, len(kids))
 	pm := make([]val, len(kids))
 	for i, c := range kids {
-		po[i], pm[i], err = b.node(c, path+"/"+label(c)+"["+strconv.Itoa(i)+"]")
+		po[i], pm[i], err = b.node(c, journey.ChildPath(path, c, i))
 		if err != nil {
 			return val{}, val{}, err
 		}
@@ -263,7 +262,7 @@ func multi(gs []compute.FateGroup) bool {
 func (b *builder) lateFractions(path string, n journey.Node, tp *float64) (plus, minus float64) {
 	if l, ok := b.late[path]; ok {
 		minus = l.Pessimistic
-		if a := b.minus[path+"/"+label(n)+"[0]"]; a > 0 {
+		if a := b.minus[journey.ChildPath(path, n, 0)]; a > 0 {
 			minus = max(minus, min(1, 1-l.LowerOnTime/a))
 		}
 		return l.Estimate, minus
@@ -488,19 +487,4 @@ func permute(a []int, i int, fn func([]int)) {
 		permute(a, i+1, fn)
 		a[i], a[j] = a[j], a[i]
 	}
-}
-
-// label names a node in a path exactly as package compute does.
-func label(n journey.Node) string {
-	switch n := n.(type) {
-	case *journey.Leaf:
-		return n.Name
-	case *journey.Skip:
-		return "skip"
-	}
-	k := journey.Kind(n)
-	if k == "kofn" {
-		return "KofN"
-	}
-	return strings.ToUpper(k[:1]) + k[1:]
 }

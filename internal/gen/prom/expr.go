@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/emac-dev/emac/internal/gen/promql"
 )
 
 // val is the value of a node in PromQL: a constant (e == nil) or a vector
@@ -20,36 +22,11 @@ func constant(c float64) val    { return val{c: c} }
 func vec(e parser.Expr) val     { return val{e: e} }
 func (v val) isConst() bool     { return v.e == nil }
 func (v val) is(c float64) bool { return v.e == nil && v.c == c }
-func num(c float64) parser.Expr { return &parser.NumberLiteral{Val: c} }
-func str(s string) parser.Expr  { return &parser.StringLiteral{Val: s} }
 func (v val) expr() parser.Expr {
 	if v.e == nil {
-		return num(v.c)
+		return promql.Num(v.c)
 	}
 	return v.e
-}
-
-// paren wraps binary expressions so that printing never depends on
-// operator precedence.
-func paren(e parser.Expr) parser.Expr {
-	if _, ok := e.(*parser.BinaryExpr); ok {
-		return &parser.ParenExpr{Expr: e}
-	}
-	return e
-}
-
-// binary builds l op r; two vector operands match one-to-one on all labels
-// (both carry exactly journey="J"); set operators match many-to-many.
-func binary(op parser.ItemType, l, r parser.Expr) *parser.BinaryExpr {
-	b := &parser.BinaryExpr{Op: op, LHS: paren(l), RHS: paren(r)}
-	if l.Type() == parser.ValueTypeVector && r.Type() == parser.ValueTypeVector {
-		card := parser.CardOneToOne
-		if op.IsSetOperator() {
-			card = parser.CardManyToMany
-		}
-		b.VectorMatching = &parser.VectorMatching{Card: card}
-	}
-	return b
 }
 
 // arith applies op to two values, folding constants.
@@ -57,7 +34,7 @@ func arith(op parser.ItemType, a, b val, fold func(x, y float64) float64) val {
 	if a.isConst() && b.isConst() {
 		return constant(fold(a.c, b.c))
 	}
-	return vec(binary(op, a.expr(), b.expr()))
+	return vec(promql.Binary(op, a.expr(), b.expr()))
 }
 
 func mul(a, b val) val {
@@ -110,11 +87,6 @@ func sum(vs []val) val {
 	return out
 }
 
-// call builds a function call.
-func call(name string, args ...parser.Expr) *parser.Call {
-	return &parser.Call{Func: parser.Functions[name], Args: args}
-}
-
 // extremumLabel is the label that keeps the operands of a max or min apart
 // while they are aggregated.
 const extremumLabel = "emac_operand"
@@ -155,17 +127,17 @@ func extremum(op parser.ItemType, vs []val) val {
 	if len(vecs) > 1 {
 		var joined parser.Expr
 		for i, e := range vecs {
-			tagged := call("label_replace", e, str(extremumLabel), str(strconv.Itoa(i)), str(""), str(""))
+			tagged := promql.Call("label_replace", e, promql.Str(extremumLabel), promql.Str(strconv.Itoa(i)), promql.Str(""), promql.Str(""))
 			if joined == nil {
 				joined = tagged
 			} else {
-				joined = binary(parser.LOR, joined, tagged)
+				joined = promql.Binary(parser.LOR, joined, tagged)
 			}
 		}
 		out = &parser.AggregateExpr{Op: op, Expr: joined, Grouping: []string{extremumLabel}, Without: true}
 	}
 	if haveC {
-		out = call(clamp, out, num(c))
+		out = promql.Call(clamp, out, promql.Num(c))
 	}
 	return vec(out)
 }

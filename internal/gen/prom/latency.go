@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/emac-dev/emac/internal/gen/promql"
 	"github.com/emac-dev/emac/internal/journey"
 	"github.com/emac-dev/emac/internal/law"
 )
@@ -106,7 +107,7 @@ func (b *builder) latencyRules() ([]rulefmt.Rule, error) {
 			}
 			return nil, fmt.Errorf("the latency bound does not depend on any histogram")
 		}
-		e, err := reparse(v.e)
+		e, err := promql.Reparse(v.e)
 		if err != nil {
 			return nil, err
 		}
@@ -124,9 +125,9 @@ func (b *builder) latencyAlert() ([]alertDef, error) {
 	}
 	j := b.in.Journey
 	lo := j.Objective.Latency
-	e, err := reparse(binary(parser.GTR,
+	e, err := promql.Reparse(promql.Binary(parser.GTR,
 		selector(LatencyRecord(LatencyAlertWindow), "journey", j.Name, "quantile", b.quantileLabel()),
-		num(lo.ThresholdSeconds)))
+		promql.Num(lo.ThresholdSeconds)))
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +278,7 @@ func (b *builder) leafBound(name string, eps float64, w time.Duration) (val, err
 // histogramQuantile returns histogram_quantile(phi, sum by (le)
 // (rate(<metric>_bucket<selector>[w]))).
 func histogramQuantile(l Leaf, phi float64, w time.Duration) (parser.Expr, error) {
-	e, err := newParser().ParseExpr(l.HistogramMetric + "_bucket" + l.HistogramSelector)
+	e, err := promql.Parser().ParseExpr(l.HistogramMetric + "_bucket" + l.HistogramSelector)
 	if err != nil {
 		return nil, fmt.Errorf("histogram %s%s: %w", l.HistogramMetric, l.HistogramSelector, err)
 	}
@@ -285,9 +286,9 @@ func histogramQuantile(l Leaf, phi float64, w time.Duration) (parser.Expr, error
 	if !ok || vs.OriginalOffset != 0 || vs.Timestamp != nil {
 		return nil, fmt.Errorf("histogram %s%s is not a plain series selector", l.HistogramMetric, l.HistogramSelector)
 	}
-	rate := call("rate", &parser.MatrixSelector{VectorSelector: vs, Range: w})
+	rate := promql.Call("rate", &parser.MatrixSelector{VectorSelector: vs, Range: w})
 	agg := &parser.AggregateExpr{Op: parser.SUM, Expr: rate, Grouping: []string{"le"}}
-	return call("histogram_quantile", num(phi), agg), nil
+	return promql.Call("histogram_quantile", promql.Num(phi), agg), nil
 }
 
 // lawBound returns the smallest t (to a relative 1e-9, rounded up) with

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/emac-dev/emac/internal/gen/promql"
 	emodel "github.com/emac-dev/emac/internal/model"
 )
 
@@ -33,8 +34,8 @@ func leafRatio(l Leaf, w time.Duration) (string, error) {
 		}
 		return &parser.AggregateExpr{Op: parser.SUM, Expr: e}
 	}
-	ratio := parser.Expr(call("clamp_max",
-		binary(parser.DIV, sumOf(good), binary(parser.GTR, sumOf(total), num(0))), num(1)))
+	ratio := parser.Expr(promql.Call("clamp_max",
+		promql.Binary(parser.DIV, sumOf(good), promql.Binary(parser.GTR, sumOf(total), promql.Num(0))), promql.Num(1)))
 	switch l.MissingData {
 	case "good":
 		ratio = orConstant(ratio, 1)
@@ -44,12 +45,12 @@ func leafRatio(l Leaf, w time.Duration) (string, error) {
 	default:
 		return "", fmt.Errorf("missing-data policy %q (want good, bad or ignore)", l.MissingData)
 	}
-	return reparse(ratio)
+	return promql.Reparse(ratio)
 }
 
 // orConstant returns `e or on () vector(c)`: c when e has no series.
 func orConstant(e parser.Expr, c float64) parser.Expr {
-	b := binary(parser.LOR, e, call("vector", num(c)))
+	b := promql.Binary(parser.LOR, e, promql.Call("vector", promql.Num(c)))
 	b.VectorMatching.On = true
 	return b
 }
@@ -63,7 +64,7 @@ func windowed(query string, w time.Duration) (parser.Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newParser().ParseExpr(s)
+	return promql.Parser().ParseExpr(s)
 }
 
 // paramRatio returns the expression of a live parameter over window w:
@@ -72,30 +73,19 @@ func windowed(query string, w time.Duration) (parser.Expr, error) {
 func paramRatio(p emodel.Param, w time.Duration) (string, error) {
 	e, err := windowed(p.Query, w)
 	if errors.Is(err, errNoRange) {
-		e, err = newParser().ParseExpr(p.Query)
+		e, err = promql.Parser().ParseExpr(p.Query)
 	}
 	if err != nil {
 		return "", err
 	}
 	avg := &parser.AggregateExpr{Op: parser.AVG, Expr: e}
-	return reparse(orConstant(call("clamp", avg, num(0), num(1)), p.Value))
+	return promql.Reparse(orConstant(promql.Call("clamp", avg, promql.Num(0), promql.Num(1)), p.Value))
 }
 
 // burn returns (1 − pessimistic SLI) / (1 − target).
 func burn(journey, w string, target float64) (string, error) {
 	pess := selector(PessimisticRecord(w), "journey", journey)
-	return reparse(binary(parser.DIV,
-		binary(parser.SUB, num(1), pess),
-		binary(parser.SUB, num(1), num(target))))
-}
-
-// reparse prints e and parses the text again, so that only what the
-// Prometheus parser accepts is emitted; it returns the canonical print.
-func reparse(e parser.Expr) (string, error) {
-	s := e.String()
-	back, err := newParser().ParseExpr(s)
-	if err != nil {
-		return "", fmt.Errorf("generated PromQL does not parse: %w\n%s", err, s)
-	}
-	return back.String(), nil
+	return promql.Reparse(promql.Binary(parser.DIV,
+		promql.Binary(parser.SUB, promql.Num(1), pess),
+		promql.Binary(parser.SUB, promql.Num(1), promql.Num(target))))
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/emac-dev/emac/internal/gen/promql"
 )
 
 // Synthetic input series are label assignments found by search: every
@@ -28,7 +30,7 @@ const maxAssignments = 1 << 16
 
 // selectorIn returns the one vector selector of query.
 func selectorIn(query string) (*parser.VectorSelector, error) {
-	e, err := newParser().ParseExpr(query)
+	e, err := promql.Parser().ParseExpr(query)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/emac-dev/emac/internal/gen/promql"
 )
 
 // TestFile is a `promtool test rules` file.
@@ -147,9 +149,9 @@ func MarshalTests(version string, f TestFile) ([]byte, error) { return marshal(v
 // near returns a test that `abs(sel − want) < bool Tolerance` is 1: one
 // sample, with sel's labels, at time at.
 func near(sel *parser.VectorSelector, want float64, at string) (ExprTest, error) {
-	e := binary(parser.LSS, call("abs", binary(parser.SUB, sel, num(want))), num(Tolerance))
+	e := promql.Binary(parser.LSS, promql.Call("abs", promql.Binary(parser.SUB, sel, promql.Num(want))), promql.Num(Tolerance))
 	e.ReturnBool = true
-	s, err := reparse(e)
+	s, err := promql.Reparse(e)
 	if err != nil {
 		return ExprTest{}, err
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/emac-dev/emac/internal/gen/promql"
 )
 
 // DefaultWindows are the windows every SLI is recorded over besides the
@@ -44,10 +46,6 @@ func normalizeWindows(ws []string) ([]string, error) {
 	return out, nil
 }
 
-// newParser returns the PromQL parser everything is parsed and re-parsed
-// with.
-func newParser() parser.Parser { return parser.NewParser(parser.Options{}) }
-
 // errNoRange reports a query without any range selector or subquery.
 var errNoRange = errors.New("query has no range selector or subquery whose range could be set to the window")
 
@@ -56,7 +54,7 @@ var errNoRange = errors.New("query has no range selector or subquery whose range
 // label values are never touched) and prints the result. A query without
 // any range is an error: its value would not depend on the window.
 func Rewindow(query string, w time.Duration) (string, error) {
-	e, err := newParser().ParseExpr(query)
+	e, err := promql.Parser().ParseExpr(query)
 	if err != nil {
 		return "", err
 	}

@@ -82,18 +82,25 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 }
 
 // TestCompiledRulesPassPromtool runs promtool check rules and promtool test
-// rules on what compile writes for the example and the reference artifact.
+// rules on what compile writes for the example, the reference artifact and
+// the end-to-end journey (whose burn windows of 1m and 30s need synthetic
+// samples closer than a minute).
 func TestCompiledRulesPassPromtool(t *testing.T) {
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
 		t.Fatal("promtool not found: install Debian's prometheus package (.ci/run does)")
 	}
-	for _, src := range []string{"../../examples/checkout", artifactDir} {
+	for _, c := range []struct{ src, journey string }{
+		{"../../examples/checkout", "checkout"},
+		{artifactDir, "checkout"},
+		{"../e2e/testdata/journey.yaml", "e2e"},
+	} {
+		src := c.src
 		dir := t.TempDir()
 		if _, stderr, code := run(t, "compile", src, "-o", dir); code != 0 {
 			t.Fatalf("compile %s: %s", src, stderr)
 		}
-		pdir := filepath.Join(dir, "checkout", "prometheus")
+		pdir := filepath.Join(dir, c.journey, "prometheus")
 		for _, args := range [][]string{{"check", "rules", "rules.yaml"}, {"test", "rules", "rules_test.yaml"}} {
 			cmd := exec.Command(promtool, args...)
 			cmd.Dir = pdir

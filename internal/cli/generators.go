@@ -29,8 +29,13 @@ func genOpenSLO(u *unit) (fileSet, []report.Artifact, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	names := map[string]string{}
+	for _, c := range j.ComponentNames() {
+		names[c] = openslo.AllocationSLOName(j.Name, c)
+	}
 	art := report.Artifact{Path: "openslo/slos.yaml", Kind: "openslo",
-		Implements: []string{"journey SLO on the pessimistic SLI", "per-component availability allocations keeping A− at the target"}}
+		Implements: []string{"journey SLO on the pessimistic SLI", "per-component availability allocations keeping A− at the target"},
+		Links:      report.SLOLinks("openslo/slos.yaml", openslo.JourneySLOName(j.Name), names, a.Targets, j, u.ev)}
 	return fileSet{"openslo/slos.yaml": data}, []report.Artifact{art}, nil
 }
 
@@ -55,11 +60,15 @@ func genPrometheus(u *unit) (fileSet, []report.Artifact, error) {
 		return nil, nil, err
 	}
 	fs := fileSet{"prometheus/rules.yaml": rules, "kubernetes/prometheusrule.yaml": kube}
+	links, err := report.RuleLinks("prometheus/rules.yaml", group.Rules, j, ev)
+	if err != nil {
+		return nil, nil, err
+	}
 	arts := []report.Artifact{
 		{Path: "prometheus/rules.yaml", Kind: "prometheus-rules", Implements: []string{
 			"leaf SLIs per window", "journey optimistic and pessimistic SLIs by the operator algebra",
-			"pessimistic error-budget burn", "dependence-free latency upper bound", "multi-window multi-burn-rate, contributor, latency and absent-data alerts"}},
-		{Path: "kubernetes/prometheusrule.yaml", Kind: "prometheus-operator PrometheusRule", Implements: []string{"the same rule group"}},
+			"pessimistic error-budget burn", "dependence-free latency upper bound", "multi-window multi-burn-rate, contributor, latency and absent-data alerts"}, Links: links},
+		{Path: "kubernetes/prometheusrule.yaml", Kind: "prometheus-operator PrometheusRule", Implements: []string{"the rule group of prometheus/rules.yaml, unchanged"}},
 	}
 	tests, err := promTests(in, ev)
 	if err != nil {
@@ -185,9 +194,18 @@ func genArgo(u *unit) (fileSet, []report.Artifact, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	var qs []report.Query
+	for _, m := range tmpl.Spec.Metrics {
+		qs = append(qs, report.Query{Name: m.Name, Expr: m.Provider.Prometheus.Query})
+	}
+	links, err := report.QueryLinks("argo/analysistemplate.yaml", "analysis metric",
+		"the journey algebra of the pessimistic SLI with the canary's leaf telemetry substituted for the component under test", qs, j, u.ev)
+	if err != nil {
+		return nil, nil, err
+	}
 	arts := []report.Artifact{
 		{Path: "argo/analysistemplate.yaml", Kind: "argo-rollouts AnalysisTemplate", Implements: []string{
-			"canary gate: journey pessimistic burn rate with the canary's leaf telemetry substituted (5m and 1h)", "latency upper bound vs the objective", "empty or NaN results are inconclusive"}},
+			"canary gate: journey pessimistic burn rate with the canary's leaf telemetry substituted (5m and 1h)", "latency upper bound vs the objective", "empty or NaN results are inconclusive"}, Links: links},
 		{Path: "argo/rollout-snippet.yaml", Kind: "argo-rollouts canary steps", Implements: []string{"setWeight/analysis steps per component"}},
 	}
 	return fileSet{"argo/analysistemplate.yaml": td, "argo/rollout-snippet.yaml": rd}, arts, nil

@@ -150,7 +150,7 @@ func Documents(header string, j *model.Journey, a Allocation) ([]byte, error) {
 	labels := map[string]string{"emac.dev/journey": j.Name, "app.kubernetes.io/managed-by": "emac"}
 	window := []timeWindow{{Duration: j.Objective.Window, IsRolling: true}}
 	docs := []slo{{
-		APIVersion: "openslo/v1", Kind: "SLO", Metadata: metadata{Name: j.Name + "-journey", Labels: labels},
+		APIVersion: "openslo/v1", Kind: "SLO", Metadata: metadata{Name: JourneySLOName(j.Name), Labels: labels},
 		Spec: sloSpec{
 			Description: fmt.Sprintf("Journey %s, derived by emac: the pessimistic journey SLI (shared fate, lower evidence) computed live from leaf telemetry.", j.Name),
 			Service:     j.Name,
@@ -179,9 +179,15 @@ func Documents(header string, j *model.Journey, a Allocation) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// JourneySLOName is the name of the journey's derived SLO document.
+func JourneySLOName(journey string) string { return journey + "-journey" }
+
+// AllocationSLOName is the name of component c's allocation SLO document.
+func AllocationSLOName(journey, c string) string { return journey + "-" + c + "-allocation" }
+
 func componentSLO(j *model.Journey, n string, a Allocation, labels map[string]string, window []timeWindow) slo {
 	c := j.Components[n]
-	s := slo{APIVersion: "openslo/v1", Kind: "SLO", Metadata: metadata{Name: j.Name + "-" + n + "-allocation", Labels: labels},
+	s := slo{APIVersion: "openslo/v1", Kind: "SLO", Metadata: metadata{Name: AllocationSLOName(j.Name, n), Labels: labels},
 		Spec: sloSpec{
 			Description: fmt.Sprintf("Availability allocated to %s so that journey %s keeps A− ≥ %g (unavailability scaled by %s of the evidence's lower bound %s).",
 				n, j.Name, j.Objective.Availability, strconv.FormatFloat(a.Lambda, 'f', 4, 64), strconv.FormatFloat(c.Availability.Lower, 'g', 8, 64)),

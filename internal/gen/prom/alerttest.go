@@ -26,10 +26,10 @@ type ExpAlert struct {
 	ExpAnnotations map[string]string `yaml:"exp_annotations"`
 }
 
-// Alert scenarios run alertMinutes of one-minute samples, long enough to
-// fill a 6h window; longer windows see the same steady ratios, because
-// every synthetic counter grows at a constant rate from the start.
-const alertMinutes = 400
+// Alert scenarios run for alertSpan, long enough to fill a 6h window;
+// longer windows see the same steady ratios, because every synthetic
+// counter grows at a constant rate from the start.
+const alertSpan = 400 * time.Minute
 
 // Synthetic latency histograms of the alert scenarios: every observation
 // of a fast leaf falls in (0, fastLE], of a slow one in (fastLE, slowLE].
@@ -44,7 +44,7 @@ const (
 var degradeRatios = []float64{0.5, 0.1, 0}
 
 // AlertTests returns promtool test groups for the alert rules of in, each
-// over alertMinutes of synthetic series and evaluated at the end:
+// over alertSpan of synthetic series and evaluated at the end:
 //
 //   - "<name>_calm": every leaf at calm.Ratios (the compiled
 //     availabilities) with fast histograms;
@@ -63,7 +63,11 @@ func AlertTests(in Input, calm Scenario) ([]TestGroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, pol, err := plan(in)
+	ws, pol, err := plan(in)
+	if err != nil {
+		return nil, err
+	}
+	clk, err := newClock(alertSpan, append(ws, LatencyWindows...))
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +80,7 @@ func AlertTests(in Input, calm Scenario) ([]TestGroup, error) {
 			return nil, fmt.Errorf("scenario has no ratio for component %q", l.Name)
 		}
 	}
-	g, err := b.alertGroup(calm.Name+"_calm", defs, calm.Ratios, "")
+	g, err := b.alertGroup(calm.Name+"_calm", defs, calm.Ratios, "", clk)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +98,7 @@ func AlertTests(in Input, calm Scenario) ([]TestGroup, error) {
 			break
 		}
 	}
-	g, err = b.alertGroup(calm.Name+"_degraded", defs, ratios, slow)
+	g, err = b.alertGroup(calm.Name+"_degraded", defs, ratios, slow, clk)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +157,7 @@ func (b *builder) dominantOrder() []string {
 }
 
 // alertGroup returns the test group of one steady scenario.
-func (b *builder) alertGroup(name string, defs []alertDef, ratios map[string]float64, slow string) (TestGroup, error) {
+func (b *builder) alertGroup(name string, defs []alertDef, ratios map[string]float64, slow string, clk clock) (TestGroup, error) {
 	j := b.in.Journey
 	_, pess, err := b.fold(ratios)
 	if err != nil {
@@ -165,22 +169,22 @@ func (b *builder) alertGroup(name string, defs []alertDef, ratios map[string]flo
 			return TestGroup{}, err
 		}
 	}
-	tg := TestGroup{Name: name, Interval: "1m"}
+	tg := TestGroup{Name: name, Interval: clk.interval()}
 	for _, l := range b.leaves {
 		cs, err := leafCounters(l, b.leaves)
 		if err != nil {
 			return TestGroup{}, err
 		}
-		tg.InputSeries = append(tg.InputSeries, cs.values(ratios[l.Name], alertMinutes)...)
+		tg.InputSeries = append(tg.InputSeries, cs.values(ratios[l.Name], clk)...)
 		if l.HistogramMetric != "" {
-			hs, err := histogramSeries(l, l.Name == slow)
+			hs, err := histogramSeries(l, l.Name == slow, clk)
 			if err != nil {
 				return TestGroup{}, fmt.Errorf("component %q: %w", l.Name, err)
 			}
 			tg.InputSeries = append(tg.InputSeries, hs...)
 		}
 	}
-	at := strconv.Itoa(alertMinutes) + "m"
+	at := clk.end()
 	t, err := near(selector(PessimisticRecord(AbsentWindow), "journey", j.Name), pess, at)
 	if err != nil {
 		return TestGroup{}, err
@@ -239,7 +243,7 @@ func (b *builder) foldLatency(slow string) (float64, error) {
 
 // histogramSeries returns a leaf's synthetic bucket series: every
 // observation at or below fastLE, or, when slow, in (fastLE, slowLE].
-func histogramSeries(l Leaf, slow bool) ([]TestSeries, error) {
+func histogramSeries(l Leaf, slow bool, clk clock) ([]TestSeries, error) {
 	base, err := histogramBase(l)
 	if err != nil {
 		return nil, err
@@ -254,13 +258,43 @@ func histogramSeries(l Leaf, slow bool) ([]TestSeries, error) {
 		rate float64
 	}{{num2s(fastLE), fast}, {num2s(slowLE), scenarioRate}, {"+Inf", scenarioRate}} {
 		ls := labels.NewBuilder(base).Set("le", b.le).Labels()
-		out = append(out, TestSeries{Series: notation(ls), Values: counterFor(b.rate, alertMinutes)})
+		out = append(out, TestSeries{Series: notation(ls), Values: clk.counter(b.rate)})
 	}
 	return out, nil
 }
 
-// counterFor is a counter starting at 0 growing by step per minute for
-// minutes minutes.
-func counterFor(step float64, minutes int) string {
-	return "0+" + strconv.FormatFloat(step, 'f', -1, 64) + "x" + strconv.Itoa(minutes)
+// clock is the sampling of a test group's synthetic series: one sample
+// every step for a run of length span. Rates over a window need at least
+// two samples inside it, so the step is a quarter of the shortest window
+// the rules read, and at most a minute.
+type clock struct {
+	step, span time.Duration
+}
+
+// newClock returns the clock for a run of span whose rules read windows
+// ws (Prometheus durations).
+func newClock(span time.Duration, ws []string) (clock, error) {
+	step := time.Minute
+	for _, w := range ws {
+		d, err := model.ParseDuration(w)
+		if err != nil {
+			return clock{}, err
+		}
+		step = min(step, time.Duration(d)/4)
+	}
+	step = max(step.Truncate(time.Second), time.Second)
+	return clock{step: step, span: span}, nil
+}
+
+// interval returns the step in promtool's notation.
+func (c clock) interval() string { return model.Duration(c.step).String() }
+
+// end returns the time of the last sample in promtool's notation.
+func (c clock) end() string { return model.Duration(c.span).String() }
+
+// counter is a counter starting at 0 growing by perMinute per minute over
+// the run.
+func (c clock) counter(perMinute float64) string {
+	inc := perMinute * c.step.Seconds() / 60
+	return "0+" + strconv.FormatFloat(inc, 'g', -1, 64) + "x" + strconv.Itoa(int(c.span/c.step))
 }

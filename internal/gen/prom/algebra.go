@@ -42,6 +42,8 @@ type builder struct {
 	// fixedQ, when not nil, gives every leaf histogram's quantile: the
 	// latency bound then folds to a number (see latency.go).
 	fixedQ func(leaf string, phi float64) float64
+	// splits memoizes the evidence-chosen ε splits (split.go).
+	splits map[splitKey][]float64
 }
 
 func newBuilder(in Input) (*builder, error) {

@@ -61,10 +61,12 @@ func (b *builder) quantileLabel() string {
 //     band of level 1 − confidenceLevel), a constant; a leaf with neither
 //     makes its subtree unbounded;
 //   - skip: 0;
-//   - Series of k steps: Σ B(N_i, ε/k) — ε is split equally (evidence
-//     volumes are not known live, and an equal split keeps the rules
-//     readable); skip steps get no share;
-//   - Parallel of k: max B(N_i, ε/k) (the join waits for the slowest);
+//   - Series of k steps: Σ B(N_i, ε_i) with Σ ε_i = ε, the split chosen
+//     by the compiler from the leaves' offline latency evidence to make
+//     the offline bound smallest (split.go; equal when some step has no
+//     evidence); skip steps get no share;
+//   - Parallel of k: max B(N_i, ε_i), Σ ε_i = ε, split likewise (the
+//     join waits for the slowest);
 //   - Race: min_i (i·hedgeAfter + B(N_i, ε)): the race answers no later
 //     than any one branch;
 //   - Cond: max B(N_i, ε) over branches whose probability can be
@@ -154,18 +156,18 @@ func (b *builder) bound(n journey.Node, eps float64, w time.Duration) (val, erro
 	case *journey.Skip:
 		return constant(0), nil
 	case *journey.Series:
-		live := 0
-		for _, s := range n.Steps {
-			if _, skip := s.(*journey.Skip); !skip {
-				live++
+		var steps []journey.Node
+		for _, st := range n.Steps {
+			if _, skip := st.(*journey.Skip); !skip {
+				steps = append(steps, st)
 			}
 		}
+		if len(steps) == 0 {
+			return constant(0), nil
+		}
 		var terms []val
-		for _, s := range n.Steps {
-			if _, skip := s.(*journey.Skip); skip {
-				continue
-			}
-			v, err := b.bound(s, eps/float64(live), w)
+		for i, e := range b.split(n, steps, eps, "sum") {
+			v, err := b.bound(steps[i], e, w)
 			if err != nil || unbounded(v) {
 				return v, err
 			}
@@ -173,7 +175,15 @@ func (b *builder) bound(n journey.Node, eps float64, w time.Duration) (val, erro
 		}
 		return sum(terms), nil
 	case *journey.Parallel:
-		return b.maxBound(n.Branches, eps/float64(len(n.Branches)), w)
+		vs := make([]val, 0, len(n.Branches))
+		for i, e := range b.split(n, n.Branches, eps, "max") {
+			v, err := b.bound(n.Branches[i], e, w)
+			if err != nil || unbounded(v) {
+				return v, err
+			}
+			vs = append(vs, v)
+		}
+		return extremum(parser.MAX, vs), nil
 	case *journey.KofN:
 		k := len(n.Branches)
 		return b.maxBound(n.Branches, eps*float64(k-n.K+1)/float64(k), w)
@@ -268,11 +278,15 @@ func (b *builder) leafBound(name string, eps float64, w time.Duration) (val, err
 	if c == nil || c.Latency == nil {
 		return inf, nil
 	}
-	alpha := defaultAlpha
+	return constant(lawBound(c.Latency, phi, b.alpha())), nil
+}
+
+// alpha is the error probability of the leaves' offline latency bands.
+func (b *builder) alpha() float64 {
 	if cl := b.in.Journey.Governance.ConfidenceLevel; cl > 0 && cl < 1 {
-		alpha = 1 - cl
+		return 1 - cl
 	}
-	return constant(lawBound(c.Latency, phi, alpha)), nil
+	return defaultAlpha
 }
 
 // histogramQuantile returns histogram_quantile(phi, sum by (le)

@@ -335,16 +335,16 @@ type counters struct {
 	split bool
 }
 
-// values returns the input series of the counters at ratio, growing for
-// minutes minutes.
-func (c counters) values(ratio float64, minutes int) []TestSeries {
+// values returns the input series of the counters at ratio, sampled by
+// clk.
+func (c counters) values(ratio float64, clk clock) []TestSeries {
 	rest := scenarioRate
 	if c.split {
 		rest = scenarioRate - ratio*scenarioRate
 	}
 	return []TestSeries{
-		{Series: c.good, Values: counterFor(ratio*scenarioRate, minutes)},
-		{Series: c.other, Values: counterFor(rest, minutes)},
+		{Series: c.good, Values: clk.counter(ratio * scenarioRate)},
+		{Series: c.other, Values: clk.counter(rest)},
 	}
 }
 

@@ -2,7 +2,7 @@ package prom
 
 import (
 	"fmt"
-	"strconv"
+	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -60,11 +60,11 @@ type Scenario struct {
 // computed by Prometheus and the compiler's value.
 const Tolerance = 1e-9
 
-// Synthetic series: scenarioMinutes samples one minute apart, the total
-// counter growing by scenarioRate per minute.
+// Synthetic series run for scenarioSpan, the total counter growing by
+// scenarioRate per minute.
 const (
-	scenarioMinutes = 60
-	scenarioRate    = 100.0
+	scenarioSpan = time.Hour
+	scenarioRate = 100.0
 )
 
 // UnitTests returns a promtool test group checking that the rules of in,
@@ -85,8 +85,12 @@ func UnitTests(in Input, sc Scenario) (TestGroup, error) {
 		return TestGroup{}, err
 	}
 	name := in.Journey.Name
-	tg := TestGroup{Name: sc.Name, Interval: "1m"}
-	at := strconv.Itoa(scenarioMinutes) + "m"
+	clk, err := newClock(scenarioSpan, ws)
+	if err != nil {
+		return TestGroup{}, err
+	}
+	tg := TestGroup{Name: sc.Name, Interval: clk.interval()}
+	at := clk.end()
 	for _, l := range b.leaves {
 		a, ok := sc.Ratios[l.Name]
 		if !ok {
@@ -96,7 +100,7 @@ func UnitTests(in Input, sc Scenario) (TestGroup, error) {
 		if err != nil {
 			return TestGroup{}, err
 		}
-		tg.InputSeries = append(tg.InputSeries, cs.values(a, scenarioMinutes)...)
+		tg.InputSeries = append(tg.InputSeries, cs.values(a, clk)...)
 	}
 	target := in.Journey.Objective.Availability
 	for _, w := range ws {

@@ -2,7 +2,9 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -32,6 +34,7 @@ func Markdown(r Report) []byte {
 		for _, a := range r.Artifacts {
 			p("| `%s` | %s | %s |\n", a.Path, a.Kind, strings.Join(a.Implements, "; "))
 		}
+		writeLinks(&b, r.Artifacts)
 	}
 	return []byte(b.String())
 }
@@ -106,3 +109,46 @@ func writeTrace(b *strings.Builder, r Report) {
 	}
 	b.WriteString("\n")
 }
+
+// writeLinks renders every artifact's links: what each rule, alert and
+// gate computes and from which operator nodes.
+func writeLinks(b *strings.Builder, arts []Artifact) {
+	n := 0
+	for _, a := range arts {
+		n += len(a.Links)
+	}
+	if n == 0 {
+		return
+	}
+	b.WriteString("\n## Provenance of each rule, alert and gate\n\n" +
+		"| file | kind | name | labels | windows | operator nodes | formula | contributors |\n|---|---|---|---|---|---|---|---|\n")
+	for _, a := range arts {
+		for _, l := range a.Links {
+			fmt.Fprintf(b, "| `%s` | %s | `%s` | %s | %s | %s | %s | %s |\n", a.Path, l.Kind, l.Name,
+				labelText(l.Labels), strings.Join(l.Windows, ", "), nodeText(l.Nodes), cell(l.Formula), cell(strings.Join(l.Contributors, "; ")))
+		}
+	}
+}
+
+func labelText(m map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, k+"="+m[k])
+	}
+	return cell(strings.Join(parts, ", "))
+}
+
+// nodeText lists up to three node paths and counts the rest.
+func nodeText(paths []string) string {
+	if len(paths) > 3 {
+		return cell(fmt.Sprintf("`%s` and %d more", paths[0], len(paths)-1))
+	}
+	var parts []string
+	for _, p := range paths {
+		parts = append(parts, "`"+p+"`")
+	}
+	return cell(strings.Join(parts, ", "))
+}
+
+// cell escapes a table cell.
+func cell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }

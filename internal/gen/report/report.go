@@ -24,6 +24,9 @@ type Artifact struct {
 	Kind string `json:"kind"`
 	// Implements names the derived values the file carries.
 	Implements []string `json:"implements"`
+	// Links ties each rule, alert, gate metric or SLO of the file to its
+	// operator nodes, formula, inputs and evidence.
+	Links []Link `json:"links,omitempty"`
 }
 
 // Input is everything a report is made of.

@@ -13,20 +13,71 @@ type DiscoveredJourneyModel struct {
 	Spec       DiscoveredSpec `yaml:"spec"`
 }
 
-// DiscoveredSpec is the body of a DiscoveredJourneyModel.
+// DiscoveredSpec is the body of a DiscoveredJourneyModel. The artifact's
+// schema (confidence, topology, redundancy, failureDomains) is extended
+// by what `emac discover` proposes: the journey's root operation, the
+// operator tree (operator or expr, as in a JourneyIntent), per-component
+// evidence, per-node confidence and provenance.
 type DiscoveredSpec struct {
-	Pos            diag.Pos          `yaml:"-"`
-	Confidence     *ModelConfidence  `yaml:"confidence"`
-	Topology       *Topology         `yaml:"topology"`
-	Redundancy     []RedundancyGroup `yaml:"redundancy"`
-	FailureDomains *DomainHypotheses `yaml:"failureDomains"`
+	Pos            diag.Pos                       `yaml:"-"`
+	Journey        *DiscoveredRoot                `yaml:"journey"`
+	Confidence     *ModelConfidence               `yaml:"confidence"`
+	Operator       *OperatorNode                  `yaml:"operator"`
+	Expr           *Expr                          `yaml:"expr"`
+	Components     map[string]DiscoveredComponent `yaml:"components"`
+	Nodes          []NodeEvidence                 `yaml:"nodes"`
+	Topology       *Topology                      `yaml:"topology"`
+	Redundancy     []RedundancyGroup              `yaml:"redundancy"`
+	FailureDomains *DomainHypotheses              `yaml:"failureDomains"`
+	Provenance     *Provenance                    `yaml:"provenance"`
+}
+
+// DiscoveredRoot is the operation whose sub-trees form the journey.
+type DiscoveredRoot struct {
+	Pos       diag.Pos `yaml:"-"`
+	Service   string   `yaml:"service"`
+	Operation string   `yaml:"operation"`
 }
 
 // ModelConfidence is the model's overall confidence and notes.
 type ModelConfidence struct {
 	Pos     diag.Pos `yaml:"-"`
 	Overall float64  `yaml:"overall"`
+	Method  string   `yaml:"method"`
 	Notes   []string `yaml:"notes"`
+}
+
+// DiscoveredComponent is a leaf's evidence as discovery measured it from
+// the caller's side.
+type DiscoveredComponent struct {
+	Pos          diag.Pos              `yaml:"-"`
+	Kind         string                `yaml:"kind"`
+	Availability *AvailabilityEvidence `yaml:"availability"`
+	Latency      *LatencyLaw           `yaml:"latency"`
+	Confidence   *float64              `yaml:"confidence"`
+	Provenance   *Provenance           `yaml:"provenance"`
+}
+
+// NodeEvidence is the confidence and provenance of one operator node,
+// located by its path (as in the derivation trace, e.g. "Series/Race[2]").
+type NodeEvidence struct {
+	Pos        diag.Pos    `yaml:"-"`
+	Path       string      `yaml:"path"`
+	Kind       string      `yaml:"kind"`
+	Confidence float64     `yaml:"confidence"`
+	Signals    []string    `yaml:"signals"`
+	Provenance *Provenance `yaml:"provenance"`
+}
+
+// Provenance says where an element of a discovered model comes from.
+type Provenance struct {
+	Pos             diag.Pos `yaml:"-"`
+	Sources         []string `yaml:"sources"`
+	Traces          int      `yaml:"traces"`
+	Spans           int      `yaml:"spans"`
+	ExampleTraceIDs []string `yaml:"exampleTraceIDs"`
+	WindowStart     string   `yaml:"windowStart"`
+	WindowEnd       string   `yaml:"windowEnd"`
 }
 
 // Topology is the discovered call graph.
@@ -76,4 +127,5 @@ type DomainHypothesis struct {
 	Name       string   `yaml:"name"`
 	Members    []string `yaml:"members"`
 	Confidence float64  `yaml:"confidence"`
+	Signals    []string `yaml:"signals"`
 }

@@ -164,4 +164,13 @@ type Discovered struct {
 	Confidence float64
 	// Domains maps a domain name to its members as discovered.
 	Domains map[string][]string
+	// DomainConfidence is each domain hypothesis's confidence.
+	DomainConfidence map[string]float64
+	// Root is the discovered operator tree, bound to the intent's
+	// parameters; nil when the model proposes none.
+	Root journey.Node
+	// Components is the evidence the model carries for its leaves.
+	Components map[string]*Component
+	// NodeConfidence maps an operator node's path to its confidence.
+	NodeConfidence map[string]float64
 }

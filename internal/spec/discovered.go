@@ -2,11 +2,13 @@ package spec
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
 
 	"github.com/emac-dev/emac/api/v1alpha1"
+	"github.com/emac-dev/emac/internal/journey"
 	"github.com/emac-dev/emac/internal/model"
 )
 
@@ -59,7 +61,8 @@ func (r *resolver) attachDiscovered(j *model.Journey, ev *v1alpha1.Evidence) {
 	if m == nil {
 		return
 	}
-	d := &model.Discovered{Name: m.Metadata.Name, File: m.Pos.File, Confidence: 1, Domains: map[string][]string{}}
+	d := &model.Discovered{Name: m.Metadata.Name, File: m.Pos.File, Confidence: 1, Domains: map[string][]string{},
+		DomainConfidence: map[string]float64{}, Components: map[string]*model.Component{}, NodeConfidence: map[string]float64{}}
 	if c := m.Spec.Confidence; c != nil {
 		if c.Overall < 0 || c.Overall > 1 {
 			r.diags.Errorf(c.Pos, "confidence.overall must be between 0 and 1")
@@ -67,6 +70,7 @@ func (r *resolver) attachDiscovered(j *model.Journey, ev *v1alpha1.Evidence) {
 		d.Confidence = c.Overall
 	}
 	j.Discovered = d
+	r.discoveredTree(j, m, d)
 	if m.Spec.FailureDomains == nil {
 		return
 	}
@@ -74,10 +78,14 @@ func (r *resolver) attachDiscovered(j *model.Journey, ev *v1alpha1.Evidence) {
 	for _, h := range hyps {
 		members := slices.Compact(slices.Sorted(slices.Values(append(d.Domains[h.Name], h.Members...))))
 		d.Domains[h.Name] = members
+		if h.Confidence < 0 || h.Confidence > 1 {
+			r.diags.Errorf(h.Pos, "confidence must be between 0 and 1")
+		}
+		d.DomainConfidence[h.Name] = max(d.DomainConfidence[h.Name], h.Confidence)
 	}
 	for _, h := range hyps {
 		for _, member := range h.Members {
-			if _, ok := j.Components[member]; !ok {
+			if _, ok := j.Components[member]; !ok && d.Components[member] == nil {
 				r.diags.Warnf(h.Pos, "discovered domain %q names %q, which is not a component of journey %q", h.Name, member, j.Name)
 			}
 		}
@@ -126,4 +134,54 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// discoveredTree reads the model's operator tree and component evidence,
+// when it has them: the tree's leaves must be components of the intent or
+// of the model.
+func (r *resolver) discoveredTree(j *model.Journey, m *v1alpha1.DiscoveredJourneyModel, d *model.Discovered) {
+	s := &m.Spec
+	for _, name := range slices.Sorted(maps.Keys(s.Components)) {
+		c := s.Components[name]
+		d.Components[name] = r.component(name, &v1alpha1.Component{Pos: c.Pos, Kind: c.Kind,
+			Availability: c.Availability, Latency: c.Latency}, j.Governance.ConfidenceLevel)
+		if c.Confidence != nil && (*c.Confidence < 0 || *c.Confidence > 1) {
+			r.diags.Errorf(c.Pos, "confidence must be between 0 and 1")
+		}
+	}
+	for _, n := range s.Nodes {
+		if n.Confidence < 0 || n.Confidence > 1 {
+			r.diags.Errorf(n.Pos, "confidence must be between 0 and 1")
+		}
+		d.NodeConfidence[n.Path] = n.Confidence
+	}
+	var root journey.Node
+	switch {
+	case s.Operator != nil && s.Expr != nil:
+		r.diags.Errorf(s.Expr.Pos, "discovered model has both operator and expr; write the tree once")
+	case s.Operator != nil:
+		root = (&treeBuilder{diags: r.diags}).build(s.Operator)
+	case s.Expr != nil:
+		root = parseExpr(s.Expr, r.sources[s.Expr.Pos.File], r.diags)
+	}
+	if root == nil {
+		return
+	}
+	known := map[string]bool{}
+	for name := range j.Components {
+		known[name] = true
+	}
+	for name := range d.Components {
+		known[name] = true
+	}
+	values := map[string]float64{}
+	for name, p := range j.Params {
+		values[name] = p.Value
+	}
+	diags := journey.Validate(root, known, values)
+	r.diags.Append(diags)
+	if !diags.HasErrors() {
+		journey.Bind(root, values)
+		d.Root = root
+	}
 }

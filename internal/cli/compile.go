@@ -162,6 +162,9 @@ func compileJourney(j *model.Journey) (fileSet, govern.Decision, error) {
 	}
 	files["report/derivation.json"] = data
 	files["report/derivation.md"] = report.Markdown(r)
+	if files["report/index.html"], err = report.HTML(r); err != nil {
+		return nil, dec, err
+	}
 	return files, dec, nil
 }
 

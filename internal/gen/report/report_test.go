@@ -51,6 +51,23 @@ func TestReport(t *testing.T) {
 			t.Errorf("derivation.md lacks %q", want)
 		}
 	}
+	page, err := HTML(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(page)
+	for _, want := range []string{"DO NOT EDIT", `class="FAIL"`, "Series(a, Race(b, c))", ">race</tspan>", ">b</tspan>",
+		`aria-label="journey graph"`, `aria-label="latency bands"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+	if n := strings.Count(html, "<polyline"); n != 3 {
+		t.Errorf("index.html has %d latency curves, want 3", n)
+	}
+	if strings.Count(html, "<svg") != strings.Count(html, "</svg>") || strings.Contains(html, "<script") {
+		t.Errorf("index.html: unbalanced svg or a script")
+	}
 	again, _ := JSON(Build(Input{Version: "test", Journey: j, Evaluation: ev, Decision: dec}))
 	if string(again) == string(data) {
 		t.Error("artifacts missing from the report changed nothing")

@@ -19,6 +19,7 @@ type simulateFlags struct {
 	seed        uint64
 	correlation string
 	format      string
+	emit        string
 }
 
 func newSimulateCmd(e *env) *cobra.Command {
@@ -38,11 +39,26 @@ Correlation models for calls inside failure domains:
                 fail together and are slow together
   rho=R         Gaussian copula with loading R in [0, 1]
 
-Results are reproducible for a given --seed and --samples.`,
+Results are reproducible for a given --seed and --samples.
+
+--emit-traces FILE writes, instead, the distributed traces of --samples
+requests (default 20,000 then) in --format otlp (OTLP JSON lines, the
+default), otlp-proto, jaeger or zipkin: a root server span of service
+"gateway" named after the journey, a client span per call with the callee
+in peer.service, a server span in the callee (none for external
+dependencies) with its failure domains as resource attributes (zone/X ->
+cloud.availability_zone, cluster/X -> k8s.cluster.name, node/X ->
+k8s.node.name, region/X -> cloud.region, host/X -> host.name), cancelled
+race losers, calls cut at deadlines, retries — the input 'emac discover'
+must recover the journey from.`,
 		Example: `  emac simulate examples/checkout --samples 1000000 --seed 1
-  emac simulate examples/checkout --samples 200000 --correlation rho=0.7 --format json`,
+  emac simulate examples/checkout --samples 200000 --correlation rho=0.7 --format json
+  emac simulate examples/checkout --emit-traces traces.jsonl --samples 20000`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.emit != "" && !cmd.Flags().Changed("samples") {
+				f.samples = defaultTraceRequests
+			}
 			return e.runSimulate(args, f)
 		},
 	}
@@ -51,7 +67,8 @@ Results are reproducible for a given --seed and --samples.`,
 	fl.IntVar(&f.samples, "samples", 1_000_000, "number of simulated requests")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed")
 	fl.StringVar(&f.correlation, "correlation", "independent", "independent, shared or rho=R")
-	fl.StringVar(&f.format, "format", "text", "output format: text or json")
+	fl.StringVar(&f.format, "format", "text", "output format: text or json; with --emit-traces the trace format: otlp, otlp-proto, jaeger or zipkin")
+	fl.StringVar(&f.emit, "emit-traces", "", "write the simulated requests' traces to this file")
 	return cmd
 }
 
@@ -70,7 +87,13 @@ type simLatencyOut struct {
 }
 
 func (e *env) runSimulate(paths []string, f simulateFlags) error {
-	if f.format != "text" && f.format != "json" {
+	traceFmt := ""
+	if f.emit != "" {
+		var err error
+		if traceFmt, err = traceFormat(f.format); err != nil {
+			return badInput(err)
+		}
+	} else if f.format != "text" && f.format != "json" {
 		return badInput(fmt.Errorf("--format %q is not supported (want text or json)", f.format))
 	}
 	if f.samples < 1 {
@@ -83,6 +106,9 @@ func (e *env) runSimulate(paths []string, f simulateFlags) error {
 	j, err := e.loadOne(paths, f.journey)
 	if err != nil {
 		return err
+	}
+	if f.emit != "" {
+		return e.emitTraces(j, f, corr, traceFmt)
 	}
 	start := time.Now()
 	res, err := sim.Simulate(j, sim.Options{Samples: f.samples, Seed: f.seed, Correlation: corr,

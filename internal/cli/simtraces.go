@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/emac-dev/emac/internal/evidence/trace"
+	"github.com/emac-dev/emac/internal/model"
+	"github.com/emac-dev/emac/internal/sim"
+)
+
+// traceFormats are the formats --emit-traces writes.
+var traceFormats = []string{"otlp", "otlp-proto", "jaeger", "zipkin"}
+
+// defaultTraceRequests is --samples when traces are emitted and --samples
+// was not given.
+const defaultTraceRequests = 20_000
+
+// emitTraces writes the traces of requests simulated requests of j to
+// path in format, through a temporary file renamed into place.
+func (e *env) emitTraces(j *model.Journey, f simulateFlags, corr sim.Correlation, format string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(f.emit), "."+filepath.Base(f.emit)+".tmp-*")
+	if err != nil {
+		return badInput(fmt.Errorf("--emit-traces: %w", err))
+	}
+	defer os.Remove(tmp.Name())
+	buf := bufio.NewWriterSize(tmp, 1<<20)
+	w, err := trace.NewWriter(buf, format)
+	if err != nil {
+		tmp.Close()
+		return badInput(err)
+	}
+	start := time.Now()
+	prog := e.progress("emitting traces", f.samples)
+	done := 0
+	st, err := sim.EmitTraces(j, sim.EmitOptions{Requests: f.samples, Seed: f.seed, Correlation: corr}, func(spans []trace.Span) error {
+		done++
+		if prog != nil && (done%1000 == 0 || done == f.samples) {
+			prog(done, f.samples)
+		}
+		return w.Write(spans)
+	})
+	if err == nil {
+		err = w.Close()
+	}
+	if err == nil {
+		err = buf.Flush()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("journey %s: emitting traces: %w", j.Name, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), f.emit); err != nil {
+		return err
+	}
+	a := st.Availability()
+	fmt.Fprintf(e.stderr, "wrote %d traces (%d spans) of %s to %s in %s (%s)\n", st.Requests, st.Spans, j.Name, f.emit, time.Since(start).Round(time.Millisecond), format)
+	fmt.Fprintf(e.stdout, "journey       %s\nrequests      %d  (%s)\navailability  %.8f ± %.8f (1 standard error, realised in the traces)\ntraces        %s (%s, %d spans)\n",
+		j.Name, st.Requests, corr, a, math.Sqrt(a*(1-a)/float64(st.Requests)), f.emit, format, st.Spans)
+	return nil
+}
+
+// traceFormat returns the trace format of --format when --emit-traces is
+// given (text, the default, means otlp).
+func traceFormat(f string) (string, error) {
+	if f == "text" {
+		return "otlp", nil
+	}
+	if !slices.Contains(traceFormats, f) {
+		return "", fmt.Errorf("--format %q is not a trace format (want one of %v with --emit-traces)", f, traceFormats)
+	}
+	return f, nil
+}

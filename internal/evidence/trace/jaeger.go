@@ -1,0 +1,322 @@
+package trace
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// The Jaeger query API's JSON model (jaeger model/json), as the UI
+// exports it: {"data":[trace, …]}. Times are microseconds.
+type jaegerTrace struct {
+	TraceID   string                   `json:"traceID"`
+	Spans     []jaegerSpan             `json:"spans"`
+	Processes map[string]jaegerProcess `json:"processes"`
+	Warnings  []string                 `json:"warnings"`
+}
+
+type jaegerSpan struct {
+	TraceID       string         `json:"traceID"`
+	SpanID        string         `json:"spanID"`
+	ParentSpanID  string         `json:"parentSpanID,omitempty"`
+	OperationName string         `json:"operationName"`
+	References    []jaegerRef    `json:"references"`
+	StartTime     int64          `json:"startTime"`
+	Duration      int64          `json:"duration"`
+	Tags          []jaegerKV     `json:"tags"`
+	ProcessID     string         `json:"processID"`
+	Process       *jaegerProcess `json:"process,omitempty"`
+	Warnings      []string       `json:"warnings"`
+}
+
+type jaegerRef struct {
+	RefType string `json:"refType"`
+	TraceID string `json:"traceID"`
+	SpanID  string `json:"spanID"`
+}
+
+type jaegerProcess struct {
+	ServiceName string     `json:"serviceName"`
+	Tags        []jaegerKV `json:"tags"`
+}
+
+type jaegerKV struct {
+	Key   string          `json:"key"`
+	Type  string          `json:"type"`
+	Value json.RawMessage `json:"value"`
+}
+
+// Tags that carry span fields rather than attributes (Jaeger and the
+// OpenTelemetry → Jaeger/Zipkin translation conventions).
+const (
+	tagSpanKind   = "span.kind"
+	tagError      = "error"
+	tagStatusCode = "otel.status_code"
+	tagStatusDesc = "otel.status_description"
+)
+
+// readJaeger reads {"data":[trace, …]} documents, one trace at a time.
+func readJaeger(in *input, r io.Reader) error {
+	w := newJSONWalker(in, r, 0)
+	return w.values(func(first json.Token, off int64) error {
+		if first != json.Delim('{') {
+			return in.errorAt(off, fmt.Errorf(`want a Jaeger object {"data":[…]}, found %s`, describe(first)))
+		}
+		return w.object(func(key string) (bool, error) {
+			if key != "data" {
+				return false, nil
+			}
+			return true, w.array("data", func(raw json.RawMessage, off int64) error {
+				return jaegerElement(in, raw, off)
+			})
+		})
+	})
+}
+
+// jaegerElement emits the spans of one trace. If the trace does not
+// decode, jaegerParts takes over.
+func jaegerElement(in *input, raw json.RawMessage, off int64) error {
+	var tr jaegerTrace
+	if err := json.Unmarshal(raw, &tr); err == nil {
+		procs := map[string]*jaegerResource{}
+		for id, p := range tr.Processes {
+			procs[id] = newJaegerResource(p)
+		}
+		for i := range tr.Spans {
+			if err := in.emit(fromJaeger(&tr.Spans[i], procs), off); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return jaegerParts(in, raw, off)
+}
+
+// jaegerParts decodes a trace's processes and spans one by one, skipping
+// the bad ones.
+func jaegerParts(in *input, raw json.RawMessage, off int64) error {
+	var parts struct {
+		Spans     []json.RawMessage          `json:"spans"`
+		Processes map[string]json.RawMessage `json:"processes"`
+	}
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		in.skip(off, fmt.Sprintf("trace skipped: %v", err))
+		return nil
+	}
+	procs := map[string]*jaegerResource{}
+	for id, m := range parts.Processes {
+		var p jaegerProcess
+		if err := json.Unmarshal(m, &p); err != nil {
+			in.warn(off, fmt.Sprintf("process %q ignored: %v", id, err))
+			continue
+		}
+		procs[id] = newJaegerResource(p)
+	}
+	for i, m := range parts.Spans {
+		var sp jaegerSpan
+		if err := json.Unmarshal(m, &sp); err != nil {
+			in.skip(off, fmt.Sprintf("spans[%d] skipped: %v", i, err))
+			continue
+		}
+		if err := in.emit(fromJaeger(&sp, procs), off); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// jaegerResource is a process converted once per trace.
+type jaegerResource struct {
+	service string
+	attrs   map[string]string
+}
+
+func newJaegerResource(p jaegerProcess) *jaegerResource {
+	r := &jaegerResource{service: p.ServiceName, attrs: make(map[string]string, len(p.Tags)+1)}
+	for _, kv := range p.Tags {
+		r.attrs[kv.Key] = kvString(kv.Value)
+	}
+	if p.ServiceName != "" {
+		r.attrs[AttrServiceName] = p.ServiceName
+	}
+	return r
+}
+
+func fromJaeger(sp *jaegerSpan, procs map[string]*jaegerResource) *Span {
+	s := &Span{
+		TraceID:  sp.TraceID,
+		SpanID:   sp.SpanID,
+		ParentID: jaegerParent(sp),
+		Name:     sp.OperationName,
+		Start:    sp.StartTime * 1000,
+		End:      (sp.StartTime + sp.Duration) * 1000,
+	}
+	res := procs[sp.ProcessID]
+	if sp.Process != nil {
+		res = newJaegerResource(*sp.Process)
+	}
+	if res != nil {
+		s.Service, s.Resource = res.service, res.attrs
+	}
+	attrs := make(map[string]string, len(sp.Tags))
+	for _, kv := range sp.Tags {
+		attrs[kv.Key] = kvString(kv.Value)
+	}
+	s.Attrs = takeStatusTags(s, attrs)
+	return s
+}
+
+// jaegerParent returns the span's parent: its first CHILD_OF reference,
+// else its first FOLLOWS_FROM reference, else parentSpanID.
+func jaegerParent(sp *jaegerSpan) string {
+	follows := ""
+	for _, r := range sp.References {
+		if r.RefType == "CHILD_OF" {
+			return r.SpanID
+		}
+		if follows == "" {
+			follows = r.SpanID
+		}
+	}
+	if follows != "" {
+		return follows
+	}
+	return sp.ParentSpanID
+}
+
+// takeStatusTags moves the kind, error and status tags of attrs into s
+// and returns the remaining attributes (nil when none are left).
+func takeStatusTags(s *Span, attrs map[string]string) map[string]string {
+	if v, ok := attrs[tagSpanKind]; ok {
+		s.Kind = parseKind(v)
+		delete(attrs, tagSpanKind)
+	}
+	if v, ok := attrs[tagError]; ok {
+		s.Error = v != "false"
+		if v != "true" && v != "false" {
+			s.StatusMessage = v
+		}
+		delete(attrs, tagError)
+	}
+	if v, ok := attrs[tagStatusCode]; ok {
+		s.Error = s.Error || strings.EqualFold(v, "ERROR")
+		delete(attrs, tagStatusCode)
+	}
+	if v, ok := attrs[tagStatusDesc]; ok {
+		s.StatusMessage = v
+		delete(attrs, tagStatusDesc)
+	}
+	if len(attrs) == 0 {
+		return nil
+	}
+	return attrs
+}
+
+func parseKind(v string) Kind {
+	for k := KindInternal; k <= KindConsumer; k++ {
+		if strings.EqualFold(v, k.String()) {
+			return k
+		}
+	}
+	return KindUnspecified
+}
+
+// kvString returns a JSON value as a string: strings unquoted, other
+// values in their JSON form.
+func kvString(v json.RawMessage) string {
+	if len(v) > 0 && v[0] == '"' {
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			return s
+		}
+	}
+	return string(v)
+}
+
+// jaegerWriter writes {"data":[trace, …]}, one trace per line.
+type jaegerWriter struct {
+	out
+	n int
+}
+
+func (w *jaegerWriter) Write(trace []Span) error {
+	sep := ",\n"
+	if w.n == 0 {
+		sep = "{\"data\":[\n"
+	}
+	w.n++
+	b, err := json.Marshal(toJaeger(trace))
+	if err != nil {
+		return err
+	}
+	w.put(sep)
+	w.putBytes(b)
+	return w.err
+}
+
+func (w *jaegerWriter) Close() error {
+	if w.n == 0 {
+		w.put("{\"data\":[")
+	}
+	w.put("\n]}\n")
+	return w.flush()
+}
+
+func toJaeger(trace []Span) jaegerTrace {
+	tr := jaegerTrace{Spans: make([]jaegerSpan, 0, len(trace)), Processes: map[string]jaegerProcess{}}
+	ids := map[string]string{}
+	for i := range trace {
+		s := &trace[i]
+		tr.TraceID = s.TraceID
+		key := resourceKey(s)
+		pid, ok := ids[key]
+		if !ok {
+			pid = fmt.Sprintf("p%d", len(ids)+1)
+			ids[key] = pid
+			tr.Processes[pid] = jaegerProcess{ServiceName: s.Service, Tags: jaegerTags(s.Resource, AttrServiceName)}
+		}
+		sp := jaegerSpan{
+			TraceID: s.TraceID, SpanID: s.SpanID, OperationName: s.Name,
+			StartTime: s.Start / 1000, Duration: s.End/1000 - s.Start/1000,
+			Tags: append(jaegerTags(s.Attrs, ""), statusTags(s)...), ProcessID: pid,
+		}
+		if s.ParentID != "" {
+			sp.References = []jaegerRef{{RefType: "CHILD_OF", TraceID: s.TraceID, SpanID: s.ParentID}}
+		}
+		tr.Spans = append(tr.Spans, sp)
+	}
+	return tr
+}
+
+// jaegerTags returns m as string tags sorted by key, without skip.
+func jaegerTags(m map[string]string, skip string) []jaegerKV {
+	tags := make([]jaegerKV, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		if k != skip {
+			tags = append(tags, stringKV(k, m[k]))
+		}
+	}
+	return tags
+}
+
+// statusTags returns the tags carrying s's kind and status.
+func statusTags(s *Span) []jaegerKV {
+	var tags []jaegerKV
+	if s.Kind != KindUnspecified {
+		tags = append(tags, stringKV(tagSpanKind, s.Kind.String()))
+	}
+	if s.Error {
+		tags = append(tags, jaegerKV{Key: tagError, Type: "bool", Value: json.RawMessage("true")},
+			stringKV(tagStatusCode, "ERROR"))
+	}
+	if s.StatusMessage != "" {
+		tags = append(tags, stringKV(tagStatusDesc, s.StatusMessage))
+	}
+	return tags
+}
+
+func stringKV(k, v string) jaegerKV {
+	b, _ := json.Marshal(v)
+	return jaegerKV{Key: k, Type: "string", Value: b}
+}

@@ -5,21 +5,18 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/emac-dev/emac/internal/diag"
 	"github.com/emac-dev/emac/internal/evidence/trace"
 	"github.com/emac-dev/emac/internal/journey"
 	"github.com/emac-dev/emac/internal/law"
 	"github.com/emac-dev/emac/internal/model"
 	"github.com/emac-dev/emac/internal/sim"
-	"github.com/emac-dev/emac/internal/spec"
+	"github.com/emac-dev/emac/internal/spec/spectest"
 )
 
 // emitted is one emitted trace, parsed and checked against the generic
@@ -129,33 +126,6 @@ func emitAll(t *testing.T, j *model.Journey, opts sim.EmitOptions) ([]emitted, s
 	return out, st
 }
 
-// loadExample reads an example directory the way the CLI does.
-func loadExample(t testing.TB, dir string) *model.Journey {
-	t.Helper()
-	var files []spec.File
-	sources := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || filepath.Ext(path) != ".yaml" {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		files = append(files, spec.File{Name: path, Data: data})
-		sources[path] = data
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	diags := &diag.List{}
-	b := &spec.Bundle{}
-	b.Parse(files, diags)
-	js := b.Resolve(sources, spec.Options{ReadFile: os.ReadFile}, diags)
-	if diags.HasErrors() || len(js) != 1 {
-		t.Fatalf("loading %s: %d journeys\n%s", dir, len(js), diags.Format(sources))
-	}
-	return js[0]
-}
-
 // TestEmitMatchesSimulate compares the emitted journey availability and
 // the p50/p99 of successful root spans with sim.Simulate. The emitted
 // latency is the simulated one plus the Series gaps, at most maxGap in
@@ -163,7 +133,7 @@ func loadExample(t testing.TB, dir string) *model.Journey {
 // F(q) ≥ p − tol and F(q − maxGap) ≤ p + tol for Simulate's CDF F, tol
 // being 4.5 standard errors of both estimates.
 func TestEmitMatchesSimulate(t *testing.T) {
-	checkout := loadExample(t, "../../examples/checkout")
+	checkout := spectest.LoadOne(t, "../../examples/checkout")
 	small := latJourney(&journey.Series{Steps: []journey.Node{leaf("x"),
 		&journey.KofN{K: 2, Branches: []journey.Node{leaf("p"), leaf("q"), leaf("ln")}},
 		&journey.Retry{Attempts: 3, PerTryTimeout: 0.15, Backoff: 0.01, Target: leaf("y")}}})
@@ -222,7 +192,7 @@ func TestEmitMatchesSimulate(t *testing.T) {
 // TestEmitDeterministic checks that a seed fixes every span, that another
 // seed changes them, and that Start and Interval place the requests.
 func TestEmitDeterministic(t *testing.T) {
-	j := loadExample(t, "../../examples/checkout")
+	j := spectest.LoadOne(t, "../../examples/checkout")
 	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	run := func(seed uint64) [][]trace.Span {
 		var out [][]trace.Span
@@ -375,7 +345,7 @@ func shapeJourney() *model.Journey {
 
 // BenchmarkEmitCheckout emits 10,000 checkout requests.
 func BenchmarkEmitCheckout(b *testing.B) {
-	j := loadExample(b, "../../examples/checkout")
+	j := spectest.LoadOne(b, "../../examples/checkout")
 	spans := 0
 	for b.Loop() {
 		st, err := sim.EmitTraces(j, sim.EmitOptions{Requests: 10_000, Seed: 1}, func([]trace.Span) error { return nil })

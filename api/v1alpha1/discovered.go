@@ -60,13 +60,16 @@ type DiscoveredComponent struct {
 
 // NodeEvidence is the confidence and provenance of one operator node,
 // located by its path (as in the derivation trace, e.g. "Series/Race[2]").
+// For a Cond, Probabilities are the confidence intervals of its branch
+// probabilities, whatever the tree holds.
 type NodeEvidence struct {
-	Pos        diag.Pos    `yaml:"-"`
-	Path       string      `yaml:"path"`
-	Kind       string      `yaml:"kind"`
-	Confidence float64     `yaml:"confidence"`
-	Signals    []string    `yaml:"signals"`
-	Provenance *Provenance `yaml:"provenance"`
+	Pos           diag.Pos      `yaml:"-"`
+	Path          string        `yaml:"path"`
+	Kind          string        `yaml:"kind"`
+	Confidence    float64       `yaml:"confidence"`
+	Probabilities []Probability `yaml:"probabilities"`
+	Signals       []string      `yaml:"signals"`
+	Provenance    *Provenance   `yaml:"provenance"`
 }
 
 // Provenance says where an element of a discovered model comes from.

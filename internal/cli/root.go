@@ -90,6 +90,6 @@ Exit codes: 0 success, 1 a gate said no, 2 bad input.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return badInput(fmt.Errorf("%w (see '%s --help')", err, c.CommandPath()))
 	})
-	root.AddCommand(newEvalCmd(e), newSimulateCmd(e), newCompileCmd(e), newCheckCmd(e), newDiffCmd(e))
+	root.AddCommand(newEvalCmd(e), newSimulateCmd(e), newCompileCmd(e), newCheckCmd(e), newDiscoverCmd(e), newDiffCmd(e))
 	return root
 }

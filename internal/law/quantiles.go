@@ -1,6 +1,7 @@
 package law
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -29,7 +30,7 @@ func NewQuantiles(points []Point) (*Quantiles, error) {
 		return nil, fmt.Errorf("need at least two quantile points to form a distribution")
 	}
 	ps := slices.Clone(points)
-	slices.SortFunc(ps, func(a, b Point) int { return cmpFloat(a.P, b.P) })
+	slices.SortFunc(ps, func(a, b Point) int { return cmp.Compare(a.P, b.P) })
 	q := &Quantiles{points: ps}
 	for i, p := range ps {
 		if !(p.P > 0 && p.P < 1) || !(p.Seconds > 0) {
@@ -42,16 +43,6 @@ func NewQuantiles(points []Point) (*Quantiles, error) {
 		q.y = append(q.y, NormalQuantile(p.P))
 	}
 	return q, nil
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // segment returns the index i of the segment [i, i+1] to use for v in xs.

@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/emac-dev/emac/internal/evidence/infer"
+	"github.com/emac-dev/emac/internal/evidence/infra"
+	"github.com/emac-dev/emac/internal/evidence/trace"
+)
+
+type discoverFlags struct {
+	traces        []string
+	k8s, mesh     []string
+	journey, name string
+	output        string
+	format        string
+	window        int
+	cluster       string
+}
+
+func newDiscoverCmd(e *env) *cobra.Command {
+	var f discoverFlags
+	cmd := &cobra.Command{
+		Use:   "discover --traces F... [--k8s DIR] [--mesh DIR] [--journey OP] -o MODEL",
+		Short: "Propose a journey model from traces, Kubernetes manifests and Istio routing",
+		Long: `discover reads distributed traces — OTLP JSON or protobuf, Jaeger JSON, Zipkin
+v2 JSON; files or directories, gzip accepted, the format detected from the
+content — groups them into traces with bounded memory, and infers the
+journey rooted at the spans of operation OP: its operator tree (series,
+parallel, conditional branches with their probabilities, races and hedges,
+k-of-n, timeouts with fallback, retries), each component's success counts
+and latency histogram as its caller saw them, and failure-domain
+hypotheses from resource attributes (zone, region, cluster, node, host) and
+shared downstream dependencies. --k8s adds hypotheses from Deployments and
+StatefulSets (zone/node pinning, spread constraints, namespaces); --mesh
+reads Istio VirtualServices (weights, timeouts, retries) as routing
+evidence. Every element carries a confidence and its provenance (sources,
+trace counts, example trace IDs, time window).
+
+OP is "SERVICE OPERATION" or an operation name alone; it selects the
+sub-trees rooted at spans of that operation wherever they occur. Without
+--journey the candidate journeys are listed.
+
+The model is written to -o MODEL (atomically) as a DiscoveredJourneyModel;
+compare it with the accepted one with 'emac diff PATH --model MODEL'.
+Malformed input stops with file and position; individual bad spans are
+skipped and counted. Exit 0 when the model (or the list) was produced, 2 on
+bad input.`,
+		Example: `  emac simulate examples/checkout --emit-traces traces.jsonl
+  emac discover --traces traces.jsonl
+  emac discover --traces traces.jsonl --journey "gateway checkout" -o discovered.yaml
+  emac discover --traces /var/traces/ --k8s deploy/ --mesh istio/ --journey checkout -o model.yaml`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// "--traces a.json b.json": the shell leaves b.json as an
+			// argument; every argument is one more trace input.
+			f.traces = append(f.traces, args...)
+			return e.runDiscover(f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&f.traces, "traces", nil, "trace files or directories (repeatable, comma-separated)")
+	fl.StringSliceVar(&f.k8s, "k8s", nil, "Kubernetes manifest files or directories")
+	fl.StringSliceVar(&f.mesh, "mesh", nil, "Istio configuration files or directories")
+	fl.StringVar(&f.journey, "journey", "", `the journey's root operation: "SERVICE OPERATION" or OPERATION`)
+	fl.StringVar(&f.name, "name", "", "metadata.name of the model (default: the operation)")
+	fl.StringVarP(&f.output, "output", "o", "", "write the DiscoveredJourneyModel here (default: standard output)")
+	fl.StringVar(&f.format, "format", "", "force the trace format: otlp, otlp-proto, jaeger or zipkin (default: detect)")
+	fl.IntVar(&f.window, "window", trace.DefaultWindow, "assembler window in spans: a trace is complete when none of its spans came in this many")
+	fl.StringVar(&f.cluster, "cluster", "", "cluster name of the --k8s manifests (adds a cluster/NAME domain)")
+	return cmd
+}
+
+func (e *env) runDiscover(f discoverFlags) error {
+	if len(f.traces) == 0 {
+		return badInput(errors.New("discover needs --traces FILE or DIR"))
+	}
+	ev, err := readInfra(f)
+	if err != nil {
+		return badInput(err)
+	}
+	b := infer.NewBuilder(infer.Options{Journey: f.journey})
+	src := ""
+	asm := trace.NewAssembler(f.window, func(spans []trace.Span) error {
+		b.Add(src, spans)
+		return nil
+	})
+	start := time.Now()
+	st, err := trace.Read(f.traces, trace.Options{Format: f.format, Progress: e.byteProgress("reading traces")},
+		func(file string, s *trace.Span) error {
+			src = file
+			return asm.Add(s)
+		})
+	if err == nil {
+		err = asm.Close()
+	}
+	if err != nil {
+		return badInput(err)
+	}
+	for _, w := range st.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+	as := asm.Stats()
+	fmt.Fprintf(e.stderr, "read %d spans from %d files (%d skipped) into %d traces in %s\n",
+		st.Spans, st.Files, st.Skipped, as.Traces, time.Since(start).Round(time.Millisecond))
+	if as.Reopened > 0 {
+		fmt.Fprintf(e.stderr, "warning: %d traces were split because their spans lay more than --window %d spans apart\n", as.Reopened, f.window)
+	}
+	if f.journey == "" {
+		fmt.Fprint(e.stdout, candidatesText(b.Candidates()))
+		return nil
+	}
+	m, err := b.Model()
+	if err != nil {
+		return badInput(err)
+	}
+	name := f.name
+	if name == "" {
+		_, name = splitOperation(m.Journey)
+	}
+	data, err := discoveredModel(name, m, ev)
+	if err != nil {
+		return err
+	}
+	if f.output == "" {
+		_, err = e.stdout.Write(data)
+		return err
+	}
+	if err := writeFileAtomically(f.output, data); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "wrote %s: %s (confidence %.2f, %d traces)\n", f.output, m.Root, m.Confidence, m.Traces)
+	return nil
+}
+
+// readInfra reads the --k8s and --mesh evidence.
+func readInfra(f discoverFlags) (infra.Evidence, error) {
+	var evs []infra.Evidence
+	if len(f.k8s) > 0 {
+		ev, err := infra.ReadKubernetes(f.k8s, infra.KubeOptions{Cluster: f.cluster})
+		if err != nil {
+			return infra.Evidence{}, err
+		}
+		evs = append(evs, ev)
+	}
+	if len(f.mesh) > 0 {
+		ev, err := infra.ReadMesh(f.mesh)
+		if err != nil {
+			return infra.Evidence{}, err
+		}
+		evs = append(evs, ev)
+	}
+	return infra.Merge(evs...), nil
+}
+
+// byteProgress returns a progress callback in bytes for a terminal
+// stderr, nil otherwise.
+func (e *env) byteProgress(what string) func(done, total int64) {
+	f, ok := e.stderr.(*os.File)
+	if !ok {
+		return nil
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return func(done, total int64) {
+		if total > 0 {
+			fmt.Fprintf(f, "\r%s %3.0f%% (%d MB)", what, 100*float64(done)/float64(total), done>>20)
+		} else {
+			fmt.Fprintf(f, "\r%s %d MB", what, done>>20)
+		}
+		if total > 0 && done >= total {
+			fmt.Fprint(f, "\r\033[K")
+		}
+	}
+}

@@ -1,0 +1,330 @@
+package cli
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/emac-dev/emac/api/v1alpha1"
+	"github.com/emac-dev/emac/internal/evidence/infer"
+	"github.com/emac-dev/emac/internal/evidence/infra"
+	"github.com/emac-dev/emac/internal/journey"
+)
+
+// The discovered model as written: field order is the review order, and
+// every number is rounded so that output is stable.
+type discoveredDoc struct {
+	APIVersion string       `yaml:"apiVersion"`
+	Kind       string       `yaml:"kind"`
+	Metadata   docMeta      `yaml:"metadata"`
+	Spec       discoverSpec `yaml:"spec"`
+}
+
+type docMeta struct {
+	Name   string            `yaml:"name"`
+	Labels map[string]string `yaml:"labels,omitempty"`
+}
+
+type discoverSpec struct {
+	Journey        docRoot                 `yaml:"journey"`
+	Confidence     docConfidence           `yaml:"confidence"`
+	Expr           string                  `yaml:"expr"`
+	Components     map[string]docComponent `yaml:"components"`
+	Nodes          []docNode               `yaml:"nodes"`
+	Topology       *docTopology            `yaml:"topology,omitempty"`
+	FailureDomains docDomains              `yaml:"failureDomains"`
+	Provenance     docProvenance           `yaml:"provenance"`
+}
+
+type docRoot struct {
+	Service   string `yaml:"service,omitempty"`
+	Operation string `yaml:"operation"`
+}
+
+type docConfidence struct {
+	Overall float64  `yaml:"overall"`
+	Method  string   `yaml:"method"`
+	Notes   []string `yaml:"notes,omitempty"`
+}
+
+type docComponent struct {
+	Kind         string         `yaml:"kind"`
+	Availability docCounts      `yaml:"availability"`
+	Latency      *docLatency    `yaml:"latency,omitempty"`
+	Confidence   float64        `yaml:"confidence"`
+	Provenance   *docProvenance `yaml:"provenance,omitempty"`
+}
+
+type docCounts struct {
+	Good  int `yaml:"good"`
+	Total int `yaml:"total"`
+}
+
+type docLatency struct {
+	Histogram docHistogram `yaml:"histogram"`
+}
+
+type docHistogram struct {
+	Bounds []float64 `yaml:"bounds,flow"`
+	Counts []float64 `yaml:"counts,flow"`
+}
+
+type docNode struct {
+	Path          string         `yaml:"path"`
+	Kind          string         `yaml:"kind"`
+	Confidence    float64        `yaml:"confidence"`
+	Probabilities [][2]float64   `yaml:"probabilities,omitempty,flow"`
+	Signals       []string       `yaml:"signals,omitempty"`
+	Provenance    *docProvenance `yaml:"provenance,omitempty"`
+}
+
+type docTopology struct {
+	Edges []docEdge `yaml:"edges"`
+}
+
+type docEdge struct {
+	From        string  `yaml:"from"`
+	To          string  `yaml:"to"`
+	CallType    string  `yaml:"callType"`
+	Probability float64 `yaml:"probability"`
+	Notes       string  `yaml:"notes"`
+}
+
+type docDomains struct {
+	Inferred []docDomain `yaml:"inferred"`
+}
+
+type docDomain struct {
+	Name       string   `yaml:"name"`
+	Members    []string `yaml:"members,flow"`
+	Confidence float64  `yaml:"confidence"`
+	Signals    []string `yaml:"signals,omitempty"`
+}
+
+type docProvenance struct {
+	Sources         []string `yaml:"sources,omitempty"`
+	Traces          int      `yaml:"traces,omitempty"`
+	ExampleTraceIDs []string `yaml:"exampleTraceIDs,omitempty,flow"`
+	WindowStart     string   `yaml:"windowStart,omitempty"`
+	WindowEnd       string   `yaml:"windowEnd,omitempty"`
+}
+
+// confidenceMethod documents, in the model itself, how its confidences
+// are computed (package infer has the formulas).
+const confidenceMethod = "w(n) = n/(n+20); Cond: (1 - largest Wilson half-width) * w(reached instances); Series: w(instances calling two or more steps); Parallel, Race, KofN: share of instances agreeing with the operator * w(instances); Timeout: w(cuts and fallback starts at the deadline); Retry: w(retried instances); leaf: (1 - Wilson half-width of good/total) * w(calls); domain from attributes: mean share of the members' server spans carrying it * w(spans of the least-seen member); domain from manifests: signal weights combined by noisy-OR, halved by contradicting spread constraints; model: the smallest node or leaf confidence"
+
+// discoveredModel renders m (and the infrastructure evidence ev) as a
+// DiscoveredJourneyModel named name.
+func discoveredModel(name string, m *infer.Model, ev infra.Evidence) ([]byte, error) {
+	svc, op := splitOperation(m.Journey)
+	doc := discoveredDoc{
+		APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindDiscover,
+		Metadata: docMeta{Name: name, Labels: map[string]string{"app.kubernetes.io/managed-by": "emac"}},
+		Spec: discoverSpec{
+			Journey:    docRoot{Service: svc, Operation: op},
+			Confidence: docConfidence{Overall: round4(m.Confidence), Method: confidenceMethod, Notes: m.Notes},
+			Expr:       m.Root.String(),
+			Components: map[string]docComponent{},
+			Provenance: docProvenance{Sources: m.Sources, Traces: m.Traces,
+				WindowStart: stamp(m.Window[0]), WindowEnd: stamp(m.Window[1])},
+		},
+	}
+	for _, c := range m.Components {
+		dc := docComponent{Kind: componentKind(c.Kind), Availability: docCounts{Good: c.Good, Total: c.Total},
+			Confidence: round4(c.Confidence), Provenance: &docProvenance{ExampleTraceIDs: c.Examples}}
+		if len(c.Bounds) > 0 && c.Samples > 0 {
+			dc.Latency = &docLatency{Histogram: docHistogram{Bounds: c.Bounds, Counts: roundAll(c.Counts)}}
+		}
+		doc.Spec.Components[c.Name] = dc
+	}
+	for _, n := range m.Nodes {
+		dn := docNode{Path: n.Path, Kind: n.Kind, Confidence: round4(n.Confidence),
+			Signals: n.Signals, Provenance: &docProvenance{Traces: n.Traces, ExampleTraceIDs: n.Examples}}
+		for _, p := range n.Probs {
+			dn.Probabilities = append(dn.Probabilities, [2]float64{round4(p.Lo), round4(p.Hi)})
+		}
+		doc.Spec.Nodes = append(doc.Spec.Nodes, dn)
+	}
+	doc.Spec.FailureDomains.Inferred = domainsDoc(m, ev)
+	if edges, notes := meshRoutes(m, ev); len(edges) > 0 {
+		doc.Spec.Topology = &docTopology{Edges: edges}
+		doc.Spec.Confidence.Notes = append(doc.Spec.Confidence.Notes, notes...)
+	}
+	var b strings.Builder
+	b.WriteString(header() + "\n")
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return []byte(b.String()), nil
+}
+
+// domainsDoc joins the traces' domain hypotheses with the manifests'
+// ones restricted to the journey's components (at least two members);
+// a domain seen by both keeps the larger confidence and both signals.
+func domainsDoc(m *infer.Model, ev infra.Evidence) []docDomain {
+	comps := map[string]bool{}
+	for _, c := range m.Components {
+		comps[c.Name] = true
+	}
+	byName := map[string]*docDomain{}
+	var names []string
+	add := func(name string, members []string, conf float64, signals []string) {
+		d, ok := byName[name]
+		if !ok {
+			d = &docDomain{Name: name}
+			byName[name] = d
+			names = append(names, name)
+		}
+		d.Members = slices.Compact(slices.Sorted(slices.Values(append(d.Members, members...))))
+		d.Confidence = max(d.Confidence, round4(conf))
+		d.Signals = append(d.Signals, signals...)
+	}
+	for _, d := range m.Domains {
+		add(d.Name, d.Members, d.Confidence, d.Signals)
+	}
+	for _, d := range ev.Domains {
+		var in []string
+		for _, mem := range d.Members {
+			if c, ok := ev.ComponentOf(mem); ok && comps[c] {
+				in = append(in, c)
+			} else if comps[mem] {
+				in = append(in, mem)
+			}
+		}
+		if len(in) >= 2 {
+			add(d.Name, in, d.Confidence, d.Signals)
+		}
+	}
+	slices.Sort(names)
+	out := []docDomain{}
+	for _, n := range names {
+		out = append(out, *byName[n])
+	}
+	return out
+}
+
+// componentKind maps inferred kinds onto the spec's component kinds.
+func componentKind(k string) string {
+	switch k {
+	case "service", "external_dependency", "database", "queue", "cache", "function":
+		return k
+	}
+	return "service"
+}
+
+func splitOperation(j string) (service, op string) {
+	if i := strings.IndexByte(j, ' '); i > 0 {
+		return j[:i], j[i+1:]
+	}
+	return "", j
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func round4(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', 4, 64), 64)
+	return v
+}
+
+func roundAll(xs []float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 10, 64), 64)
+		out[i] = v
+	}
+	return out
+}
+
+// candidatesText lists the candidate journeys.
+func candidatesText(cs []infer.Candidate) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-8s %-28s %-40s %8s %8s\n", "ROOT", "SERVICE", "OPERATION", "TRACES", "CALLS")
+	for _, c := range cs {
+		root := "below"
+		if c.Root {
+			root = "root"
+		}
+		fmt.Fprintf(&b, "%-8s %-28s %-40s %8d %8.1f\n", root, c.Service, c.Operation, c.Traces, c.Calls)
+	}
+	b.WriteString("\nchoose one with --journey \"SERVICE OPERATION\" (or the operation alone)\n")
+	return b.String()
+}
+
+// meshRoutes turns the Istio routes of the journey's components into
+// topology edges (weighted splits) and notes comparing each route's
+// timeout and retries with what the traces show around the component.
+func meshRoutes(m *infer.Model, ev infra.Evidence) ([]docEdge, []string) {
+	comps := map[string]bool{}
+	for _, c := range m.Components {
+		comps[c.Name] = true
+	}
+	var edges []docEdge
+	var notes []string
+	for _, r := range ev.Routes {
+		n := r.Node()
+		if n == nil {
+			continue
+		}
+		used := false
+		for _, d := range r.Split {
+			if comps[d.Component] {
+				used = true
+				edges = append(edges, docEdge{From: r.Component, To: d.Component, CallType: "istio-route",
+					Probability: round4(d.Weight), Notes: r.Source + ": " + n.String()})
+			}
+		}
+		if used {
+			notes = append(notes, fmt.Sprintf("Istio route %s (%s) is %s; %s", r.Host, r.Source, n, deadlineAgreement(m.Root, r)))
+		}
+	}
+	return edges, notes
+}
+
+// deadlineAgreement says whether the traces show the route's timeout
+// around its destinations.
+func deadlineAgreement(root journey.Node, r infra.Route) string {
+	if r.Timeout <= 0 && r.PerTryTimeout <= 0 {
+		return "it sets no deadline"
+	}
+	var found []float64
+	journey.Walk(root, func(n journey.Node) bool {
+		switch n := n.(type) {
+		case *journey.Timeout:
+			if slices.ContainsFunc(r.Split, func(d infra.Destination) bool { return slices.Contains(journey.Leaves(n.Primary), d.Component) }) {
+				found = append(found, n.Timeout)
+			}
+		case *journey.Retry:
+			if slices.ContainsFunc(r.Split, func(d infra.Destination) bool { return slices.Contains(journey.Leaves(n.Target), d.Component) }) {
+				found = append(found, n.PerTryTimeout)
+			}
+		}
+		return true
+	})
+	for _, t := range found {
+		if math.Abs(t-r.Timeout) < 1e-3 || math.Abs(t-r.PerTryTimeout) < 1e-3 {
+			return fmt.Sprintf("the traces agree: a %gs deadline around it", t)
+		}
+	}
+	if len(found) == 0 {
+		return "the traces show no deadline around it (review: unused route, or the deadline never hit)"
+	}
+	return fmt.Sprintf("the traces show other deadlines %v (review)", found)
+}

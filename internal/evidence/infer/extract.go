@@ -1,0 +1,337 @@
+package infer
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/emac-dev/emac/internal/evidence/trace"
+)
+
+// traceIndex links the spans of one trace: parent[i] is the index of span
+// i's parent, −1 for a root or an orphan (a parent not in the trace).
+type traceIndex struct {
+	spans    []trace.Span
+	parent   []int
+	children [][]int
+	orphans  []int
+	mixed    bool
+}
+
+func newTraceIndex(spans []trace.Span) *traceIndex {
+	t := &traceIndex{}
+	id := spans[0].TraceID
+	for _, s := range spans {
+		if s.TraceID != id {
+			t.mixed = true
+			continue
+		}
+		t.spans = append(t.spans, s)
+	}
+	byID := make(map[string]int, len(t.spans))
+	for i, s := range t.spans {
+		if _, dup := byID[s.SpanID]; !dup {
+			byID[s.SpanID] = i
+		}
+	}
+	t.parent = make([]int, len(t.spans))
+	t.children = make([][]int, len(t.spans))
+	for i, s := range t.spans {
+		p, ok := byID[s.ParentID]
+		if s.ParentID == "" || !ok || p == i {
+			t.parent[i] = -1
+			if s.ParentID != "" {
+				t.orphans = append(t.orphans, i)
+			}
+			continue
+		}
+		t.parent[i] = p
+		t.children[p] = append(t.children[p], i)
+	}
+	for i := range t.children {
+		slices.SortStableFunc(t.children[i], func(a, b int) int { return compareSpans(&t.spans[a], &t.spans[b]) })
+	}
+	return t
+}
+
+func compareSpans(a, b *trace.Span) int {
+	switch {
+	case a.Start != b.Start:
+		return cmp.Compare(a.Start, b.Start)
+	case a.SpanID < b.SpanID:
+		return -1
+	case a.SpanID > b.SpanID:
+		return 1
+	}
+	return 0
+}
+
+// earliest returns the index of the span that starts first.
+func (t *traceIndex) earliest() int {
+	best := 0
+	for i := range t.spans {
+		if compareSpans(&t.spans[i], &t.spans[best]) < 0 {
+			best = i
+		}
+	}
+	return best
+}
+
+// hasAncestor reports whether a proper ancestor of span i satisfies f.
+func (t *traceIndex) hasAncestor(i int, f func(int) bool) bool {
+	for n, p := 0, t.parent[i]; p >= 0 && n < len(t.spans); n, p = n+1, t.parent[p] {
+		if f(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// isCall reports whether span s is an outgoing call: a client or producer
+// span, or an unspecified one naming its peer.
+func isCall(s *trace.Span) bool {
+	switch s.Kind {
+	case trace.KindClient, trace.KindProducer:
+		return true
+	case trace.KindUnspecified:
+		return s.Attrs[trace.AttrPeerService] != "" || s.Attrs[trace.AttrDBSystem] != "" ||
+			s.Attrs[trace.AttrServerAddress] != ""
+	}
+	return false
+}
+
+// directCalls returns the calls made by span i: its call children, and the
+// calls below its internal children. A server child without a client span
+// counts as a call (the client span is missing).
+func (t *traceIndex) directCalls(i int) []int {
+	var out []int
+	seen := map[int]bool{i: true} // parent links may form cycles
+	var walk func(i int)
+	walk = func(i int) {
+		for _, c := range t.children[i] {
+			if seen[c] {
+				continue
+			}
+			seen[c] = true
+			s := &t.spans[c]
+			if isCall(s) || s.Kind == trace.KindServer {
+				out = append(out, c)
+				continue
+			}
+			walk(c)
+		}
+	}
+	walk(i)
+	return out
+}
+
+// callees returns the server spans answering the calls of span i.
+func (t *traceIndex) callees(i int) []int {
+	var out []int
+	for _, c := range t.directCalls(i) {
+		if t.spans[c].Kind == trace.KindServer {
+			out = append(out, c)
+			continue
+		}
+		if s := t.serverOf(c); s >= 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// serverOf returns the server span answering call span c, −1 if none.
+func (t *traceIndex) serverOf(c int) int {
+	for _, k := range t.children[c] {
+		if t.spans[k].Kind == trace.KindServer {
+			return k
+		}
+	}
+	return -1
+}
+
+// instance builds the journey instance rooted at span r. withOrphans
+// attaches the trace's orphan spans to it (the trace holds one instance).
+func (b *Builder) instance(t *traceIndex, r int, withOrphans bool) instance {
+	root := &t.spans[r]
+	in := instance{start: root.Start, dur: max(root.End-root.Start, 0), failed: root.Error}
+	spans := t.directCalls(r)
+	if withOrphans {
+		for _, o := range t.orphans {
+			if o == r || t.hasAncestor(o, func(j int) bool { return j == r }) {
+				continue
+			}
+			b.note("orphan spans (parent missing) were attached to the journey root")
+			s := &t.spans[o]
+			switch {
+			case isCall(s) && s.Service == root.Service, s.Kind == trace.KindServer:
+				spans = append(spans, o)
+			case !isCall(s):
+				spans = append(spans, t.directCalls(o)...)
+			}
+		}
+	}
+	for _, c := range spans {
+		if cl, ok := b.callOf(t, c, root.Start); ok {
+			in.calls = append(in.calls, cl)
+		}
+	}
+	sortCalls(in.calls)
+	return in
+}
+
+func sortCalls(cs []call) {
+	slices.SortFunc(cs, func(a, b call) int {
+		if a.start != b.start {
+			return cmp.Compare(a.start, b.start)
+		}
+		if a.comp != b.comp {
+			return int(a.comp - b.comp)
+		}
+		return cmp.Compare(a.end, b.end)
+	})
+}
+
+// callOf turns span c (a call, or a server span whose call is missing)
+// into a call with times relative to base.
+func (b *Builder) callOf(t *traceIndex, c int, base int64) (call, bool) {
+	s := &t.spans[c]
+	if s.Kind == trace.KindServer {
+		name := serviceOf(s)
+		if name == "" {
+			return call{}, false
+		}
+		b.note("some calls have no client span; their times come from the callee's server span (clock skew corrected)")
+		ci := b.comp(name)
+		b.comps[ci].server = true
+		b.downstream(t, c, ci)
+		return call{comp: ci, res: b.resource(s), start: s.Start - base, end: s.End - base,
+			st: statusOf(s), skewed: true}, true
+	}
+	srv := t.serverOf(c)
+	name := peerName(s, t, srv)
+	ci := b.comp(name)
+	info := b.comps[ci]
+	if db := s.Attrs[trace.AttrDBSystem]; db != "" {
+		info.db = db
+	}
+	cl := call{comp: ci, res: -1, start: s.Start - base, end: s.End - base, st: statusOf(s)}
+	if srv >= 0 {
+		sv := &t.spans[srv]
+		info.server = true
+		cl.res = b.resource(sv)
+		b.downstream(t, srv, ci)
+		if cl.st == stOK && !sv.Error {
+			skew := float64(sv.Start+sv.End-s.Start-s.End) / 2
+			info.skewSum += skew
+			info.delaySum += float64(sv.Start-s.Start) - skew
+			info.skewN++
+		}
+	}
+	return cl, true
+}
+
+// peerName names the callee of call span s whose server span is srv (−1
+// if missing): peer.service, the server's service, db.system@address, the
+// address, or the span name.
+func peerName(s *trace.Span, t *traceIndex, srv int) string {
+	if p := s.Attrs[trace.AttrPeerService]; p != "" {
+		return p
+	}
+	if srv >= 0 {
+		if n := serviceOf(&t.spans[srv]); n != "" {
+			return n
+		}
+	}
+	db, addr := s.Attrs[trace.AttrDBSystem], s.Attrs[trace.AttrServerAddress]
+	switch {
+	case db != "" && addr != "":
+		return db + "@" + addr
+	case addr != "":
+		return addr
+	case db != "":
+		return db
+	}
+	return strings.TrimPrefix(s.Name, "call ")
+}
+
+func serviceOf(s *trace.Span) string {
+	if s.Service != "" {
+		return s.Service
+	}
+	return s.Resource[trace.AttrServiceName]
+}
+
+// statusOf reads a call's outcome from its status and error.type.
+func statusOf(s *trace.Span) status {
+	switch strings.ToLower(s.Attrs[trace.AttrErrorType]) {
+	case "timeout", "deadline_exceeded", "deadline exceeded":
+		return stCut
+	case "cancelled", "canceled":
+		return stCancel
+	}
+	if s.Error {
+		return stErr
+	}
+	return stOK
+}
+
+func (b *Builder) comp(name string) int32 {
+	i, ok := b.compIdx[name]
+	if !ok {
+		i = int32(len(b.comps))
+		b.compIdx[name] = i
+		b.comps = append(b.comps, &compInfo{name: name, downstream: map[string]int{}})
+	}
+	return i
+}
+
+// domainKeys are the resource attributes that show failure domains, with
+// the domain prefix each maps to.
+var domainKeys = [...]struct{ key, prefix string }{
+	{trace.AttrZone, "zone/"}, {trace.AttrRegion, "region/"}, {trace.AttrK8sCluster, "cluster/"},
+	{trace.AttrK8sNode, "node/"}, {trace.AttrHost, "host/"},
+}
+
+// resource interns the domain attributes of a server span's resource.
+func (b *Builder) resource(s *trace.Span) int32 {
+	var key strings.Builder
+	m := map[string]string{}
+	for _, d := range domainKeys {
+		if v := s.Resource[d.key]; v != "" {
+			m[d.key] = v
+			key.WriteString(d.key + "=" + v + "\x00")
+		}
+	}
+	i, ok := b.resIdx[key.String()]
+	if !ok {
+		i = int32(len(b.res))
+		b.resIdx[key.String()] = i
+		b.res = append(b.res, m)
+	}
+	return i
+}
+
+// downstream records the calls made by the server span srv of component
+// ci.
+func (b *Builder) downstream(t *traceIndex, srv int, ci int32) {
+	for _, c := range t.directCalls(srv) {
+		s := &t.spans[c]
+		if s.Kind == trace.KindServer {
+			continue
+		}
+		if name := dependencyName(s, t, t.serverOf(c)); name != "" {
+			b.comps[ci].downstream[name]++
+		}
+	}
+}
+
+// dependencyName names a downstream dependency: a database instance as
+// db.system@server.address, else the peer's name.
+func dependencyName(s *trace.Span, t *traceIndex, srv int) string {
+	db, addr := s.Attrs[trace.AttrDBSystem], s.Attrs[trace.AttrServerAddress]
+	if db != "" && addr != "" {
+		return db + "@" + addr
+	}
+	return peerName(s, t, srv)
+}

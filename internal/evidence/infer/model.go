@@ -1,0 +1,228 @@
+package infer
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emac-dev/emac/internal/journey"
+)
+
+// Model infers the journey model from the traces added so far. Without a
+// selected journey it uses the only root operation, and fails listing the
+// candidates when there are several.
+func (b *Builder) Model() (*Model, error) {
+	g, err := b.selected()
+	if err != nil {
+		return nil, err
+	}
+	names, local := b.localComponents(g)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("journey %q: its %d instances make no calls", g.op, len(g.insts))
+	}
+	insts := b.localInstances(g, local)
+	d := b.decomposer(names, insts)
+	d.step = stepGap(insts, d.gap)
+	S := make([]int32, len(names))
+	for i := range S {
+		S[i] = int32(i)
+	}
+	vs := make([]view, len(insts))
+	for i := range insts {
+		vs[i] = view{in: int32(i), calls: slices.Clone(insts[i].calls), stop: never, reached: true, ok: !insts[i].failed}
+	}
+	m := &Model{Journey: g.op, Root: d.node(S, vs, 0)}
+	m.Components = b.components(names, insts, d.traceIDs)
+	m.Domains = b.domains(names, insts, m.Components)
+	m.Nodes = d.nodes(m.Root, m.Components)
+	b.summary(m, insts)
+	m.Confidence = overall(m)
+	for s := range d.notes {
+		m.Notes = append(m.Notes, s)
+	}
+	for s := range b.notes {
+		m.Notes = append(m.Notes, s)
+	}
+	slices.Sort(m.Notes)
+	return m, nil
+}
+
+// selected returns the group of the selected journey.
+func (b *Builder) selected() (*group, error) {
+	if b.op != "" {
+		g := b.groups[""]
+		if g == nil || len(g.insts) == 0 {
+			return nil, fmt.Errorf("no span of operation %q in the traces", strings.TrimSpace(b.svc+" "+b.op))
+		}
+		return g, nil
+	}
+	switch len(b.groups) {
+	case 0:
+		return nil, errors.New("no traces")
+	case 1:
+		for _, g := range b.groups {
+			return g, nil
+		}
+	}
+	var cs []string
+	for _, c := range b.Candidates() {
+		if c.Root {
+			cs = append(cs, fmt.Sprintf("%q (%d traces)", c.Service+" "+c.Operation, c.Traces))
+		}
+	}
+	return nil, fmt.Errorf("traces have %d root operations; select a journey among %s", len(b.groups), strings.Join(cs, ", "))
+}
+
+// localComponents numbers the components called in g by name.
+func (b *Builder) localComponents(g *group) (names []string, local map[int32]int32) {
+	seen := map[int32]bool{}
+	for i := range g.insts {
+		for _, c := range g.insts[i].calls {
+			seen[c.comp] = true
+		}
+	}
+	for c := range seen {
+		names = append(names, b.comps[c].name)
+	}
+	slices.Sort(names)
+	local = map[int32]int32{}
+	for i, n := range names {
+		local[b.compIdx[n]] = int32(i)
+	}
+	return names, local
+}
+
+// localInstances returns g's instances sorted by start and trace ID, with
+// calls renumbered and server-span times corrected for clock skew.
+func (b *Builder) localInstances(g *group, local map[int32]int32) []instance {
+	out := make([]instance, len(g.insts))
+	for i, in := range g.insts {
+		in.calls = slices.Clone(in.calls)
+		for k := range in.calls {
+			c := &in.calls[k]
+			if c.skewed {
+				info := b.comps[c.comp]
+				if info.skewN > 0 {
+					skew, delay := info.skewSum/float64(info.skewN), info.delaySum/float64(info.skewN)
+					c.start -= int64(skew + delay)
+					c.end -= int64(skew - delay)
+				}
+			}
+			c.comp = local[c.comp]
+		}
+		sortCalls(in.calls)
+		out[i] = in
+	}
+	slices.SortFunc(out, func(x, y instance) int {
+		return cmp.Or(cmp.Compare(x.start, y.start), strings.Compare(b.traceIDs[x.trace], b.traceIDs[y.trace]))
+	})
+	return out
+}
+
+func (b *Builder) decomposer(names []string, insts []instance) *decomposer {
+	o := b.opts
+	gap := o.Gap.Nanoseconds()
+	return &decomposer{
+		names: names, insts: insts, traceIDs: b.traceIDs,
+		eps: int64(500 * time.Nanosecond), gap: gap, skewTol: o.SkewTolerance.Nanoseconds(), dlTol: gap / 2,
+		maxEx: o.MaxExamples, conf: o.Confidence, pointHW: o.PointHalfWidth,
+		info: map[journey.Node]*nodeInfo{}, notes: map[string]bool{},
+	}
+}
+
+// nodes lists the provenance of every node of root, depth first; a leaf
+// takes its component's confidence.
+func (d *decomposer) nodes(root journey.Node, comps []Component) []NodeInfo {
+	conf := map[string]float64{}
+	for _, c := range comps {
+		conf[c.Name] = c.Confidence
+	}
+	var out []NodeInfo
+	var walk func(n journey.Node, path string)
+	walk = func(n journey.Node, path string) {
+		ni := NodeInfo{Path: path, Kind: journey.Kind(n), Confidence: 1}
+		if in := d.info[n]; in != nil {
+			ni.Confidence, ni.Signals, ni.Traces, ni.Examples, ni.Probs = in.conf, in.signals, in.traces, in.examples, in.probs
+		}
+		if l, ok := n.(*journey.Leaf); ok {
+			ni.Confidence = conf[l.Name]
+		}
+		out = append(out, ni)
+		for i, c := range n.Children() {
+			walk(c, journey.ChildPath(path, c, i))
+		}
+	}
+	walk(root, journey.Label(root))
+	return out
+}
+
+// summary fills the counts, window and sources.
+func (b *Builder) summary(m *Model, insts []instance) {
+	m.Traces = len(insts)
+	srcs := map[string]bool{}
+	var first, last int64
+	for i, in := range insts {
+		if in.failed {
+			m.Failed++
+		}
+		srcs[b.srcs[in.src]] = true
+		if i == 0 || in.start < first {
+			first = in.start
+		}
+		last = max(last, in.start+in.dur)
+	}
+	m.Window = [2]time.Time{time.Unix(0, first).UTC(), time.Unix(0, last).UTC()}
+	for s := range srcs {
+		m.Sources = append(m.Sources, s)
+	}
+	slices.Sort(m.Sources)
+}
+
+// overall is the model's confidence: the smallest confidence of its
+// operator nodes and components (a model is as credible as its weakest
+// inference).
+func overall(m *Model) float64 {
+	c := 1.0
+	for _, n := range m.Nodes {
+		c = min(c, n.Confidence)
+	}
+	return c
+}
+
+// stepGap estimates from the data the idle time between a Series step's
+// end and the next step's start: among the calls starting within gap of
+// the end of an earlier call, the delays fill a dense range near zero
+// (true steps) above which only chance coincidences remain. The estimate
+// is 1.5 times the end of that dense range (bins of gap/20 holding at
+// least a fifth of the fullest bin), at most gap.
+func stepGap(insts []instance, gap int64) int64 {
+	const bins = 20
+	var hist [bins]int
+	for _, in := range insts {
+		for _, c := range in.calls {
+			best := int64(-1)
+			for _, y := range in.calls {
+				if y.comp != c.comp && y.end <= c.start && y.end > best {
+					best = y.end
+				}
+			}
+			if best >= 0 && c.start-best <= gap {
+				hist[min(int((c.start-best)*bins/max(gap, 1)), bins-1)]++
+			}
+		}
+	}
+	top := slices.Max(hist[:])
+	if top == 0 {
+		return gap
+	}
+	last := 0
+	for i, n := range hist {
+		if 5*n >= top {
+			last = i
+		}
+	}
+	return min(gap, int64(last+1)*gap/bins*3/2)
+}

@@ -1,0 +1,289 @@
+package infer
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/emac-dev/emac/internal/journey"
+)
+
+// span is one component's calls in one view: first start, last end.
+type span struct {
+	start, end int64
+	skewed     bool
+	ok         bool // present
+}
+
+// spans returns, per view, the span of each component of S (by position).
+func spans(S []int32, vs []view) [][]span {
+	idx := indexOf(S)
+	out := make([][]span, len(vs))
+	for i := range vs {
+		row := make([]span, len(S))
+		for _, c := range vs[i].calls {
+			k := idx[c.comp]
+			sp := &row[k]
+			if !sp.ok {
+				*sp = span{start: c.start, end: c.end, ok: true}
+			}
+			sp.start, sp.end = min(sp.start, c.start), max(sp.end, c.end)
+			sp.skewed = sp.skewed || c.skewed
+		}
+		out[i] = row
+	}
+	return out
+}
+
+// firstSpans returns, per view, the span of each component's first call
+// (by position in S).
+func firstSpans(S []int32, vs []view) [][]span {
+	idx := indexOf(S)
+	out := make([][]span, len(vs))
+	for i := range vs {
+		row := make([]span, len(S))
+		for _, c := range vs[i].calls {
+			if sp := &row[idx[c.comp]]; !sp.ok {
+				*sp = span{start: c.start, end: c.end, skewed: c.skewed, ok: true}
+			}
+		}
+		out[i] = row
+	}
+	return out
+}
+
+// order counts, for each pair of components (k, l) of S, the views that
+// call both (co) and those where all of k's calls end before l's first
+// call starts (before).
+type order struct {
+	co, before [][]int
+}
+
+func (d *decomposer) order(S []int32, sp [][]span) order {
+	n := len(S)
+	o := order{co: square(n), before: square(n)}
+	for _, row := range sp {
+		for k := range n {
+			if !row[k].ok {
+				continue
+			}
+			for l := range n {
+				if l == k || !row[l].ok {
+					continue
+				}
+				o.co[k][l]++
+				tol := d.eps
+				if row[k].skewed || row[l].skewed {
+					tol = d.skewTol
+				}
+				if row[k].end <= row[l].start+tol {
+					o.before[k][l]++
+				}
+			}
+		}
+	}
+	return o
+}
+
+func square(n int) [][]int {
+	m := make([][]int, n)
+	for i := range m {
+		m[i] = make([]int, n)
+	}
+	return m
+}
+
+// precedes reports whether k ends before l starts whenever both are
+// called (and they are called together at least once).
+func (o order) precedes(k, l int) bool {
+	return o.co[k][l] > 0 && o.before[k][l] == o.co[k][l] && o.before[l][k] < o.co[l][k]
+}
+
+// seriesGroups splits S into the steps of a Series: the classes of the
+// "not ordered" relation, sorted by time. It returns one group when the
+// classes are not consistently ordered.
+func (d *decomposer) seriesGroups(S []int32, sp [][]span) [][]int32 {
+	o := d.order(S, sp)
+	u := newUnionFind(len(S))
+	for k := range S {
+		for l := k + 1; l < len(S); l++ {
+			if !o.precedes(k, l) && !o.precedes(l, k) {
+				u.union(k, l)
+			}
+		}
+	}
+	classes := u.groups()
+	if len(classes) == 1 {
+		return [][]int32{S}
+	}
+	slices.SortStableFunc(classes, func(a, b []int) int {
+		switch {
+		case o.precedes(a[0], b[0]):
+			return -1
+		case o.precedes(b[0], a[0]):
+			return 1
+		}
+		return 0
+	})
+	for i := range classes {
+		for j := i + 1; j < len(classes); j++ {
+			for _, a := range classes[i] {
+				for _, b := range classes[j] {
+					if !o.precedes(a, b) {
+						d.note("components %s are ordered inconsistently; no Series was inferred among them", d.setName(S))
+						return [][]int32{S}
+					}
+				}
+			}
+		}
+	}
+	out := make([][]int32, len(classes))
+	for i, cl := range classes {
+		out[i] = pick(S, cl)
+	}
+	return out
+}
+
+// block is a run of Series steps: a plain step, or steps under a deadline
+// (with a fallback block when the deadline starts one).
+type block struct {
+	comps    []int32
+	tau      int64 // > 0 for a Timeout block
+	primary  []int32
+	fallback []int32
+	evidence int
+	cuts     int
+	fbStarts int
+}
+
+// series infers a Series (with Timeout blocks) over S, or hands S to the
+// concurrent split when it is a single step.
+func (d *decomposer) series(S []int32, vs []view, depth int) journey.Node {
+	groups := d.seriesGroups(S, spans(S, vs))
+	blocks := make([]block, len(groups))
+	for i, g := range groups {
+		blocks[i] = block{comps: g}
+	}
+	blocks = d.deadlines(blocks, vs)
+	if len(blocks) == 1 && blocks[0].tau == 0 {
+		if len(S) == 1 {
+			return d.single(S[0], vs)
+		}
+		return d.concurrent(S, vs, depth)
+	}
+	var kids []journey.Node
+	steps := make([][]view, len(blocks))
+	for i := range blocks {
+		steps[i] = d.stepView(&blocks[i], i == 0, vs, kids)
+		kids = append(kids, d.blockNode(&blocks[i], steps[i], depth))
+	}
+	if len(kids) == 1 {
+		return kids[0]
+	}
+	n := &journey.Series{Steps: kids}
+	both := 0
+	for i := range steps[0] {
+		k := 0
+		for b := range steps {
+			if steps[b][i].present() {
+				k++
+			}
+		}
+		if k >= 2 {
+			both++
+		}
+	}
+	d.record(n, vs, evidenceWeight(both),
+		fmt.Sprintf("%d steps, each ending before the next starts in all %d instances calling two or more", len(kids), both))
+	return n
+}
+
+// stepView returns the views of block i: its calls, and its origin (the
+// node's for the first block, the block's first call for the others).
+// Block i is reached when the node is, the earlier steps (prev, replayed
+// over the instance's calls) ran and succeeded, and the last of them
+// ended more than the observed step gap before the node was stopped — a
+// rule that does not look at what block i itself did, so that Cond
+// probabilities counted over reached views are unbiased.
+func (d *decomposer) stepView(b *block, first bool, vs []view, prev []journey.Node) []view {
+	return restrict(vs, b.comps, func(v, nv *view) {
+		if !first && nv.present() {
+			nv.origin = firstStart(nv.calls)
+		}
+		nv.reached = v.reached && d.prevDone(v, prev)
+	})
+}
+
+// prevDone reports whether the steps prev succeeded in view v and ended
+// more than the step gap before v was stopped.
+func (d *decomposer) prevDone(v *view, prev []journey.Node) bool {
+	end := v.origin
+	for _, n := range prev {
+		p := d.replay(n, v.calls)
+		if !p.ran || !p.ok {
+			return false
+		}
+		if p.end >= 0 {
+			end = p.end
+		}
+	}
+	return end+d.step < v.stop
+}
+
+func firstStart(cs []call) int64 {
+	s := never
+	for _, c := range cs {
+		s = min(s, c.start)
+	}
+	return s
+}
+
+func hasAny(cs []call, S []int32) bool {
+	for _, c := range cs {
+		if inSet(S, c.comp) {
+			return true
+		}
+	}
+	return false
+}
+
+// blockNode infers the subtree of one block from its views.
+func (d *decomposer) blockNode(b *block, vs []view, depth int) journey.Node {
+	if b.tau == 0 {
+		return d.node(b.comps, vs, depth+1)
+	}
+	tau := b.tau
+	prim := restrict(vs, b.primary, func(v, nv *view) {
+		for k := range nv.calls {
+			c := &nv.calls[k]
+			if c.st == stCut && absDiff(c.end, v.origin+tau) <= d.dlTol {
+				c.st = stStopped
+			}
+		}
+		nv.ok = v.ok && !hasAny(v.calls, b.fallback)
+		nv.stop = min(v.stop, v.origin+tau)
+	})
+	n := &journey.Timeout{Timeout: seconds(tau), Primary: d.node(b.primary, prim, depth+1)}
+	sig := []string{fmt.Sprintf("%d calls cut at %s after the node's start", b.cuts, fmtDur(tau))}
+	if len(b.fallback) > 0 {
+		fb := restrict(vs, b.fallback, func(v, nv *view) {
+			nv.origin = v.origin + tau
+			nv.reached = nv.present()
+			nv.ok = v.ok && nv.present()
+		})
+		fb = slices.DeleteFunc(fb, func(v view) bool { return !v.present() })
+		n.Fallback = d.node(b.fallback, fb, depth+1)
+		sig = append(sig, fmt.Sprintf("fallback %s started at the deadline in %d instances, only after the primary failed or was cut",
+			d.setName(b.fallback), b.fbStarts))
+	}
+	d.record(n, vs, evidenceWeight(b.evidence), sig...)
+	return n
+}
+
+func absDiff(a, b int64) int64 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+func fmtDur(ns int64) string { return journey.FormatDuration(seconds(ns)) }

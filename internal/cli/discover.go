@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -112,7 +113,11 @@ func (e *env) runDiscover(f discoverFlags) error {
 		fmt.Fprintf(e.stderr, "warning: %d traces were split because their spans lay more than --window %d spans apart\n", as.Reopened, f.window)
 	}
 	if f.journey == "" {
-		fmt.Fprint(e.stdout, candidatesText(b.Candidates()))
+		cs := b.Candidates()
+		if len(cs) == 0 {
+			return badInput(fmt.Errorf("no trace with a root span was read from %s: no journey to propose", strings.Join(f.traces, ", ")))
+		}
+		fmt.Fprint(e.stdout, candidatesText(cs))
 		return nil
 	}
 	m, err := b.Model()

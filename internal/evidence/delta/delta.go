@@ -112,7 +112,11 @@ func Compute(base, next *model.Journey) (*Delta, error) {
 	if err != nil {
 		return nil, err
 	}
-	tree, err := treeChanges(b, n, before, conf)
+	var nodeConf map[string]float64
+	if next.Discovered != nil {
+		nodeConf = next.Discovered.NodeConfidence
+	}
+	tree, err := treeChanges(b, n, before, conf, nodeConf)
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +318,7 @@ func set(xs []string) string {
 }
 
 // treeChanges lists edge, operator and probability changes.
-func treeChanges(b, n *model.Journey, before Bounds, conf float64) ([]Change, error) {
+func treeChanges(b, n *model.Journey, before Bounds, conf float64, nodeConf map[string]float64) ([]Change, error) {
 	if b.Root == nil || n.Root == nil || b.Root.String() == n.Root.String() {
 		return nil, nil
 	}
@@ -334,7 +338,7 @@ func treeChanges(b, n *model.Journey, before Bounds, conf float64) ([]Change, er
 			structural = append(structural, Change{Kind: "operator", Subject: leaf, Before: was, After: ctxN[leaf], Confidence: conf})
 		}
 	}
-	probs := probabilityChanges(b.Root, n.Root, conf)
+	probs := probabilityChanges(b.Root, n.Root, conf, nodeConf)
 	// The tree replaces the accepted one; components only the new model
 	// knows bring their evidence.
 	tree := *b
@@ -385,7 +389,8 @@ func contexts(root journey.Node) map[string]string {
 
 // probabilityChanges matches the Conds of the two trees by the leaves of
 // their branches and lists those whose probabilities differ.
-func probabilityChanges(b, n journey.Node, conf float64) []Change {
+func probabilityChanges(b, n journey.Node, conf float64, nodeConf map[string]float64) []Change {
+	paths := pathsOf(n)
 	conds := func(root journey.Node) map[string]*journey.Cond {
 		out := map[string]*journey.Cond{}
 		journey.Walk(root, func(x journey.Node) bool {
@@ -409,7 +414,11 @@ func probabilityChanges(b, n journey.Node, conf float64) []Change {
 		}
 		was, now := probText(old.Probs), probText(cn[key].Probs)
 		if was != now {
-			out = append(out, Change{Kind: "probability", Subject: "Cond(" + key + ")", Before: was, After: now, Confidence: conf})
+			c := conf
+			if v, ok := nodeConf[paths[cn[key]]]; ok {
+				c = v
+			}
+			out = append(out, Change{Kind: "probability", Subject: "Cond(" + key + ")", Before: was, After: now, Confidence: c})
 		}
 	}
 	return out
@@ -425,4 +434,19 @@ func probText(ps []journey.Prob) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// pathsOf maps every node of root to its derivation path
+// (journey.ChildPath), the key of a discovered model's node confidences.
+func pathsOf(root journey.Node) map[journey.Node]string {
+	out := map[journey.Node]string{}
+	var walk func(n journey.Node, path string)
+	walk = func(n journey.Node, path string) {
+		out[n] = path
+		for i, c := range n.Children() {
+			walk(c, journey.ChildPath(path, c, i))
+		}
+	}
+	walk(root, journey.Label(root))
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -50,7 +51,10 @@ sub-trees rooted at spans of that operation wherever they occur. Without
 The model is written to -o MODEL (atomically) as a DiscoveredJourneyModel;
 compare it with the accepted one with 'emac diff PATH --model MODEL'.
 Malformed input stops with file and position; individual bad spans are
-skipped and counted. Exit 0 when the model (or the list) was produced, 2 on
+skipped and counted. Memory: the reader streams (one OTLP resourceSpans
+element, Jaeger trace or Zipkin span at a time); the journey instances are
+kept for inference, a few hundred bytes each, under a soft limit of 512 MiB
+(GOMEMLIMIT overrides it). Exit 0 when the model (or the list) was produced, 2 on
 bad input.`,
 		Example: `  emac simulate examples/checkout --emit-traces traces.jsonl
   emac discover --traces traces.jsonl
@@ -77,9 +81,18 @@ bad input.`,
 	return cmd
 }
 
+// discoverMemoryLimit is discover's soft memory limit unless GOMEMLIMIT
+// is set: the reader streams, but the journey instances are kept for
+// inference (a few hundred bytes each), and without a limit the garbage
+// collector lets the heap grow to twice the live data.
+const discoverMemoryLimit = 512 << 20
+
 func (e *env) runDiscover(f discoverFlags) error {
 	if len(f.traces) == 0 {
 		return badInput(errors.New("discover needs --traces FILE or DIR"))
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(discoverMemoryLimit))
 	}
 	ev, err := readInfra(f)
 	if err != nil {

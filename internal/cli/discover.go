@@ -75,7 +75,7 @@ bad input.`,
 	fl.StringVar(&f.journey, "journey", "", `the journey's root operation: "SERVICE OPERATION" or OPERATION`)
 	fl.StringVar(&f.name, "name", "", "metadata.name of the model (default: the operation)")
 	fl.StringVarP(&f.output, "output", "o", "", "write the DiscoveredJourneyModel here (default: standard output)")
-	fl.StringVar(&f.format, "format", "", "force the trace format: otlp, otlp-proto, jaeger or zipkin (default: detect)")
+	fl.StringVar(&f.format, "input-format", "", "force the trace format: otlp, otlp-proto, jaeger or zipkin (default: detect from the content)")
 	fl.IntVar(&f.window, "window", trace.DefaultWindow, "assembler window in spans: a trace is complete when none of its spans came in this many")
 	fl.StringVar(&f.cluster, "cluster", "", "cluster name of the --k8s manifests (adds a cluster/NAME domain)")
 	return cmd

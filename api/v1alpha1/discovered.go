@@ -50,7 +50,10 @@ type ModelConfidence struct {
 // DiscoveredComponent is a leaf's evidence as discovery measured it from
 // the caller's side.
 type DiscoveredComponent struct {
-	Pos          diag.Pos              `yaml:"-"`
+	Pos diag.Pos `yaml:"-"`
+	// Service is the name the traces give the component when it is not a
+	// valid component name (e.g. "postgresql@db:5432").
+	Service      string                `yaml:"service"`
 	Kind         string                `yaml:"kind"`
 	Availability *AvailabilityEvidence `yaml:"availability"`
 	Latency      *LatencyLaw           `yaml:"latency"`

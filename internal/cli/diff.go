@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strings"
 
@@ -34,9 +35,11 @@ predicted effect on the pessimistic and optimistic availability and on the
 latency number automation uses.
 
 A change is high impact when it moves A- by at least 0.001 or the latency
-bound by at least 5 %. Domain and probability changes are applied one at a
-time to the accepted model; edge and operator changes only make sense
-together, so they share the effect of the whole new tree.
+bound by at least 5 %. Domain changes are applied one at a time to the
+accepted model; tree changes (edges, operators, probabilities, parameters)
+share the effect of the whole new tree. The accepted side is what eval and
+compile compute (the intent's tree with the accepted model's domains); the
+proposed side uses the new model's tree when it has one.
 
 -o FILE writes the ModelDelta (apiVersion emac.dev/v1alpha1) as YAML.
 diff exits 0 whenever it produced the delta; 2 on bad input.`,
@@ -70,7 +73,10 @@ func (e *env) runDiff(path string, f diffFlags) error {
 	if !slices.Contains([]string{"text", "json", "yaml"}, f.format) {
 		return badInput(fmt.Errorf("--format %q is not supported (want text, json or yaml)", f.format))
 	}
-	base, err := loadJourneys([]string{path}, "")
+	if st, err := os.Stat(f.model); err != nil || st.IsDir() {
+		return badInput(fmt.Errorf("--model %s: want a DiscoveredJourneyModel file", f.model))
+	}
+	base, err := loadJourneysExcept([]string{path}, "", f.model)
 	if err != nil {
 		return badInput(err)
 	}

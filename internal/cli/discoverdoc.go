@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/emac-dev/emac/api/v1alpha1"
+	"github.com/emac-dev/emac/internal/diag"
 	"github.com/emac-dev/emac/internal/evidence/infer"
 	"github.com/emac-dev/emac/internal/evidence/infra"
 	"github.com/emac-dev/emac/internal/journey"
@@ -53,6 +54,7 @@ type docConfidence struct {
 }
 
 type docComponent struct {
+	Service      string         `yaml:"service,omitempty"`
 	Kind         string         `yaml:"kind"`
 	Availability docCounts      `yaml:"availability"`
 	Latency      *docLatency    `yaml:"latency,omitempty"`
@@ -121,6 +123,10 @@ const confidenceMethod = "w(n) = n/(n+20); Cond: (1 - largest Wilson half-width)
 // discoveredModel renders m (and the infrastructure evidence ev) as a
 // DiscoveredJourneyModel named name.
 func discoveredModel(name string, m *infer.Model, ev infra.Evidence) ([]byte, error) {
+	original := renameComponents(m)
+	if _, errs := journey.Parse(m.Root.String(), diag.Pos{File: "discovered"}); errs.HasErrors() {
+		return nil, fmt.Errorf("the inferred tree %s does not parse back: %v", m.Root, errs.Err())
+	}
 	svc, op := splitOperation(m.Journey)
 	doc := discoveredDoc{
 		APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindDiscover,
@@ -135,7 +141,7 @@ func discoveredModel(name string, m *infer.Model, ev infra.Evidence) ([]byte, er
 		},
 	}
 	for _, c := range m.Components {
-		dc := docComponent{Kind: componentKind(c.Kind), Availability: docCounts{Good: c.Good, Total: c.Total},
+		dc := docComponent{Service: original[c.Name], Kind: componentKind(c.Kind), Availability: docCounts{Good: c.Good, Total: c.Total},
 			Confidence: round4(c.Confidence), Provenance: &docProvenance{ExampleTraceIDs: c.Examples}}
 		if len(c.Bounds) > 0 && c.Samples > 0 {
 			dc.Latency = &docLatency{Histogram: docHistogram{Bounds: c.Bounds, Counts: roundAll(c.Counts)}}
@@ -327,4 +333,74 @@ func deadlineAgreement(root journey.Node, r infra.Route) string {
 		return "the traces show no deadline around it (review: unused route, or the deadline never hit)"
 	}
 	return fmt.Sprintf("the traces show other deadlines %v (review)", found)
+}
+
+// renameComponents gives every component of m a name the spec accepts
+// (letters, digits, '_', '.', '-', starting with a letter or '_', not
+// "skip"), rewriting the tree, node paths and domains, and returns the
+// original name of each renamed component.
+func renameComponents(m *infer.Model) map[string]string {
+	rename, original := map[string]string{}, map[string]string{}
+	used := map[string]bool{}
+	for _, c := range m.Components {
+		used[c.Name] = true
+	}
+	for i := range m.Components {
+		old := m.Components[i].Name
+		n := componentName(old)
+		if n == old {
+			continue
+		}
+		for base, k := n, 2; used[n]; k++ {
+			n = fmt.Sprintf("%s_%d", base, k)
+		}
+		used[n] = true
+		rename[old], original[n] = n, old
+		m.Components[i].Name = n
+	}
+	if len(rename) == 0 {
+		return original
+	}
+	journey.Walk(m.Root, func(x journey.Node) bool {
+		if l, ok := x.(*journey.Leaf); ok && rename[l.Name] != "" {
+			l.Name = rename[l.Name]
+		}
+		return true
+	})
+	for i := range m.Nodes {
+		for old, n := range rename {
+			m.Nodes[i].Path = strings.ReplaceAll(m.Nodes[i].Path, "/"+old+"[", "/"+n+"[")
+		}
+	}
+	for i := range m.Domains {
+		for j, mem := range m.Domains[i].Members {
+			if n := rename[mem]; n != "" {
+				m.Domains[i].Members[j] = n
+			}
+		}
+		slices.Sort(m.Domains[i].Members)
+	}
+	return original
+}
+
+// componentName maps a name seen in traces onto a component name.
+func componentName(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		ok := r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && (r == '.' || r == '-' || r >= '0' && r <= '9')
+		switch {
+		case ok:
+			b.WriteRune(r)
+		case i == 0 && r >= '0' && r <= '9':
+			b.WriteString("c_")
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	n := b.String()
+	if n == "" || n == "skip" {
+		n += "_"
+	}
+	return n
 }

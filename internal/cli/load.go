@@ -25,6 +25,13 @@ type loaded struct {
 // the journeys onto the model. Diagnostics (errors and warnings) are
 // returned in l.diags; an error return means the inputs could not be read.
 func loadJourneys(paths []string, modelFile string) (*loaded, error) {
+	return loadJourneysExcept(paths, modelFile, "")
+}
+
+// loadJourneysExcept is loadJourneys leaving the file except out of the
+// inputs (diff's proposed model when it lies under PATH: it must not be
+// taken for the accepted one).
+func loadJourneysExcept(paths []string, modelFile, except string) (*loaded, error) {
 	l := &loaded{diags: &diag.List{}, sources: map[string][]byte{}}
 	var files []spec.File
 	for _, p := range paths {
@@ -32,7 +39,11 @@ func loadJourneys(paths []string, modelFile string) (*loaded, error) {
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, fs...)
+		for _, f := range fs {
+			if except == "" || filepath.Clean(f.Name) != filepath.Clean(except) {
+				files = append(files, f)
+			}
+		}
 	}
 	if modelFile != "" {
 		modelFile = filepath.Clean(modelFile)

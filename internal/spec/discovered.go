@@ -13,12 +13,21 @@ import (
 )
 
 // findDiscovered picks the discovered model for a journey: the --model file
-// if given, else the intent's discoveredModelRef (resolved against the
-// intent's directory), else a model whose metadata.name is the journey's.
+// if given (for the journey of the model's metadata.name; with a single
+// journey, whatever its name, with a warning), else the intent's
+// discoveredModelRef (resolved against the intent's directory), else a
+// model whose metadata.name is the journey's.
 func (r *resolver) findDiscovered(j *model.Journey, ev *v1alpha1.Evidence) *v1alpha1.DiscoveredJourneyModel {
 	if r.opts.Model != "" {
 		for _, m := range r.bundle.Discovered {
-			if samePath(m.Pos.File, r.opts.Model) {
+			if !samePath(m.Pos.File, r.opts.Model) {
+				continue
+			}
+			switch {
+			case m.Metadata.Name == j.Name:
+				return m
+			case len(r.bundle.Intents) == 1:
+				r.diags.Warnf(m.Metadata.Pos, "model %q is applied to journey %q, the only journey read", m.Metadata.Name, j.Name)
 				return m
 			}
 		}
@@ -81,7 +90,9 @@ func (r *resolver) attachDiscovered(j *model.Journey, ev *v1alpha1.Evidence) {
 		if h.Confidence < 0 || h.Confidence > 1 {
 			r.diags.Errorf(h.Pos, "confidence must be between 0 and 1")
 		}
-		d.DomainConfidence[h.Name] = max(d.DomainConfidence[h.Name], h.Confidence)
+		if h.Confidence > 0 { // unset: the model's overall confidence stands for it
+			d.DomainConfidence[h.Name] = max(d.DomainConfidence[h.Name], h.Confidence)
+		}
 	}
 	for _, h := range hyps {
 		for _, member := range h.Members {

@@ -14,13 +14,16 @@
 //   - operator: a component whose chain of enclosing operators differs
 //     (e.g. it moved from a Series into a Race: redundancy changed);
 //   - probability: a Cond, identified by the components of its branches,
-//     whose branch probabilities differ.
+//     whose branch probabilities differ;
+//   - parameter: the trees differ only in a deadline, hedge delay, k or
+//     attempt count (the whole tree is shown before and after).
 //
 // Each change's effect is the change of A−, A+ and the latency bound
-// when that change alone is applied to the accepted model (domain and
-// probability changes), or when the new tree replaces the accepted one
-// (edge and operator changes share that effect, as they cannot be applied
-// apart). A change is high impact when |ΔA−| ≥ HighAvailability or the
+// when that change alone is applied to the accepted model (domain
+// changes), or when the new tree replaces the accepted one (edge,
+// operator, probability and parameter changes share that effect, as they
+// cannot always be applied apart). The accepted model is what eval and
+// compile evaluate: the intent's tree with the accepted model's domains. A change is high impact when |ΔA−| ≥ HighAvailability or the
 // latency bound moves by at least HighLatency (relative).
 package delta
 
@@ -92,7 +95,7 @@ type Delta struct {
 // Compute compares base and next: the same journey resolved with its
 // accepted model and with the new one.
 func Compute(base, next *model.Journey) (*Delta, error) {
-	b, n := Effective(base), Effective(next)
+	b, n := Effective(base, false), Effective(next, true)
 	before, err := evaluate(b)
 	if err != nil {
 		return nil, fmt.Errorf("accepted model: %w", err)
@@ -133,10 +136,12 @@ func source(j *model.Journey) string {
 }
 
 // Effective returns the journey as the compiler evaluates it with its
-// discovered model: the model's tree if it has one, the model's evidence
-// for components the intent lacks, every component's domains declared ∪
-// discovered. j is not modified.
-func Effective(j *model.Journey) *model.Journey {
+// discovered model — the intent's tree, every component's domains
+// declared ∪ discovered — and, when proposed is true, as it would be once
+// the model is accepted: the model's tree, if it has one, replaces the
+// intent's, with the model's evidence for components the intent lacks.
+// j is not modified.
+func Effective(j *model.Journey, proposed bool) *model.Journey {
 	out := *j
 	out.Components = map[string]*model.Component{}
 	for name, c := range j.Components {
@@ -146,7 +151,7 @@ func Effective(j *model.Journey) *model.Journey {
 		out.Components[name] = &cc
 	}
 	d := j.Discovered
-	if d == nil {
+	if d == nil || !proposed {
 		return &out
 	}
 	if d.Root != nil {
@@ -339,6 +344,12 @@ func treeChanges(b, n *model.Journey, before Bounds, conf float64, nodeConf map[
 		}
 	}
 	probs := probabilityChanges(b.Root, n.Root, conf, nodeConf)
+	if len(structural) == 0 && len(probs) == 0 {
+		// Same operators around the same components: a deadline, hedge
+		// delay, k, attempt count or an unprinted digit of a probability.
+		structural = append(structural, Change{Kind: "parameter", Subject: "operator tree",
+			Before: b.Root.String(), After: n.Root.String(), Confidence: conf})
+	}
 	// The tree replaces the accepted one; components only the new model
 	// knows bring their evidence.
 	tree := *b
@@ -357,9 +368,16 @@ func treeChanges(b, n *model.Journey, before Bounds, conf float64, nodeConf map[
 	out := slices.Concat(structural, probs)
 	for i := range out {
 		out[i].Effect, out[i].Impact = e, impact(e)
+		var notes []string
 		if len(out) > 1 {
-			out[i].Note = "effect of the whole new tree (its changes apply together)"
+			notes = append(notes, "effect of the whole new tree (its changes apply together)")
 		}
+		if leaf, ok := strings.CutPrefix(out[i].Subject, "journey → "); ok && out[i].After == "called" {
+			if c := tree.Components[leaf]; c != nil && c.Latency == nil {
+				notes = append(notes, "no latency evidence for "+leaf+": the latency effect counts its calls as instantaneous")
+			}
+		}
+		out[i].Note = strings.Join(notes, "; ")
 	}
 	return out, nil
 }

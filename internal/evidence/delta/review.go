@@ -41,7 +41,7 @@ func Review(d *Delta) string {
 }
 
 func signed(x float64) string {
-	if x == 0 {
+	if math.Abs(x) < 5e-9 {
 		return "±0"
 	}
 	return fmt.Sprintf("%+.8f", x)
@@ -49,7 +49,7 @@ func signed(x float64) string {
 
 func rel(x float64) string {
 	switch {
-	case x == 0:
+	case math.Abs(x) < 0.0005:
 		return "±0%"
 	case math.IsInf(x, 1):
 		return "now unbounded"

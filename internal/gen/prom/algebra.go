@@ -44,6 +44,8 @@ type builder struct {
 	fixedQ func(leaf string, phi float64) float64
 	// splits memoizes the evidence-chosen ε splits (split.go).
 	splits map[splitKey][]float64
+	// offlineDepth > 0 while offline bounds are computed (split.go).
+	offlineDepth int
 }
 
 func newBuilder(in Input) (*builder, error) {

@@ -27,16 +27,22 @@ type splitKey struct {
 // uses; the greedy allocation is optimal when the bounds are convex in
 // ε_i, as tails of the usual laws are. Without offline evidence for some
 // child the split is equal, as is any split that does no better than the
-// equal one under the evidence.
+// equal one under the evidence. While offline bounds are being computed
+// (inside a parent's greedy search), nested nodes split equally: the
+// search stays linear in the tree's size times the quanta, and any split
+// that adds up to ε keeps the union bound valid.
 func (b *builder) split(n journey.Node, kids []journey.Node, eps float64, join string) []float64 {
-	key := splitKey{n, eps}
-	if s, ok := b.splits[key]; ok {
-		return s
-	}
 	k := len(kids)
 	equal := make([]float64, k)
 	for i := range equal {
 		equal[i] = eps / float64(k)
+	}
+	if b.offlineDepth > 0 {
+		return equal
+	}
+	key := splitKey{n, eps}
+	if s, ok := b.splits[key]; ok {
+		return s
 	}
 	s := equal
 	if k > 1 && k <= splitQuanta {
@@ -104,6 +110,8 @@ func (b *builder) cost(kids []journey.Node, s []float64, join string) float64 {
 // offline returns B(n, eps) from offline evidence alone: every leaf,
 // with or without histogram telemetry, at its latency law's bound.
 func (b *builder) offline(n journey.Node, eps float64) float64 {
+	b.offlineDepth++
+	defer func() { b.offlineDepth-- }()
 	saved := b.fixedQ
 	b.fixedQ = func(leaf string, phi float64) float64 {
 		c := b.in.Journey.Components[leaf]

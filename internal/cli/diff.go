@@ -7,13 +7,12 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/emac-dev/emac/api/v1alpha1"
 	"github.com/emac-dev/emac/internal/evidence/delta"
+	"github.com/emac-dev/emac/internal/gen/yamlout"
 )
 
 type diffFlags struct {
@@ -128,20 +127,11 @@ func (e *env) runDiff(path string, f diffFlags) error {
 }
 
 func deltaYAML(docs []modelDelta) ([]byte, error) {
-	var b strings.Builder
-	b.WriteString(header() + "\n")
-	for _, d := range docs {
-		b.WriteString("---\n")
-		enc := yaml.NewEncoder(&b)
-		enc.SetIndent(2)
-		if err := enc.Encode(d); err != nil {
-			return nil, err
-		}
-		if err := enc.Close(); err != nil {
-			return nil, err
-		}
+	out := make([]any, len(docs))
+	for i, d := range docs {
+		out[i] = d
 	}
-	return []byte(b.String()), nil
+	return yamlout.Documents(header(), out...)
 }
 
 func printDeltas(w io.Writer, docs []modelDelta, format string) error {

@@ -179,11 +179,8 @@ func readInfra(f discoverFlags) (infra.Evidence, error) {
 // byteProgress returns a progress callback in bytes for a terminal
 // stderr, nil otherwise.
 func (e *env) byteProgress(what string) func(done, total int64) {
-	f, ok := e.stderr.(*os.File)
-	if !ok {
-		return nil
-	}
-	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+	f := e.terminal()
+	if f == nil {
 		return nil
 	}
 	return func(done, total int64) {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"slices"
@@ -8,12 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/emac-dev/emac/api/v1alpha1"
 	"github.com/emac-dev/emac/internal/diag"
 	"github.com/emac-dev/emac/internal/evidence/infer"
 	"github.com/emac-dev/emac/internal/evidence/infra"
+	"github.com/emac-dev/emac/internal/gen/yamlout"
 	"github.com/emac-dev/emac/internal/journey"
 )
 
@@ -161,17 +161,12 @@ func discoveredModel(name string, m *infer.Model, ev infra.Evidence) ([]byte, er
 		doc.Spec.Topology = &docTopology{Edges: edges}
 		doc.Spec.Confidence.Notes = append(doc.Spec.Confidence.Notes, notes...)
 	}
-	var b strings.Builder
-	b.WriteString(header() + "\n")
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
+	var b bytes.Buffer
+	b.WriteString(header())
+	if err := yamlout.Encode(&b, doc); err != nil {
 		return nil, err
 	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return []byte(b.String()), nil
+	return b.Bytes(), nil
 }
 
 // domainsDoc joins the traces' domain hypotheses with the manifests'

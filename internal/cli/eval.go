@@ -7,9 +7,9 @@ import (
 	"slices"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/emac-dev/emac/internal/compute"
+	"github.com/emac-dev/emac/internal/gen/yamlout"
 	"github.com/emac-dev/emac/internal/govern"
 	"github.com/emac-dev/emac/internal/model"
 )
@@ -124,12 +124,7 @@ func writeEval(w io.Writer, out evalOutput, format string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	case "yaml":
-		enc := yaml.NewEncoder(w)
-		enc.SetIndent(2)
-		if err := enc.Encode(out); err != nil {
-			return err
-		}
-		return enc.Close()
+		return yamlout.Encode(w, out)
 	}
 	return writeEvalText(w, out)
 }

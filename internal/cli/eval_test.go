@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/emac-dev/emac/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -41,22 +43,7 @@ func TestEvalGolden(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 			}
-			golden := filepath.Join("testdata", "golden", tc.name)
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if out != string(want) {
-				t.Errorf("output differs from %s (run go test -update to accept):\ngot:\n%s\nwant:\n%s", golden, out, want)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", tc.name), []byte(out), *update)
 		})
 	}
 }

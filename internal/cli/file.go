@@ -3,20 +3,29 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
 
-// writeFileAtomically writes data to path through a temporary file in the
-// same directory and a rename, so readers never see half a file and a
-// failed write leaves the old file in place.
+// writeFileAtomically writes data to path atomically (see writeFileWith).
 func writeFileAtomically(path string, data []byte) error {
+	return writeFileWith(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeFileWith lets write fill a temporary file in path's directory
+// and renames it to path (mode 0644) when write succeeds, so readers
+// never see half a file and a failure leaves the old file in place.
+func writeFileWith(path string, write func(w io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, errors.Unwrap(err))
 	}
 	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
+	err = write(tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"bufio"
 	"fmt"
+	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -21,47 +19,32 @@ var traceFormats = []string{"otlp", "otlp-proto", "jaeger", "zipkin"}
 // was not given.
 const defaultTraceRequests = 20_000
 
-// emitTraces writes the traces of requests simulated requests of j to
-// path in format, through a temporary file renamed into place.
+// emitTraces writes the traces of f.samples simulated requests of j to
+// f.emit in format, atomically.
 func (e *env) emitTraces(j *model.Journey, f simulateFlags, corr sim.Correlation, format string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(f.emit), "."+filepath.Base(f.emit)+".tmp-*")
-	if err != nil {
-		return badInput(fmt.Errorf("--emit-traces: %w", err))
-	}
-	defer os.Remove(tmp.Name())
-	buf := bufio.NewWriterSize(tmp, 1<<20)
-	w, err := trace.NewWriter(buf, format)
-	if err != nil {
-		tmp.Close()
-		return badInput(err)
-	}
 	start := time.Now()
 	prog := e.progress("emitting traces", f.samples)
-	done := 0
-	st, err := sim.EmitTraces(j, sim.EmitOptions{Requests: f.samples, Seed: f.seed, Correlation: corr}, func(spans []trace.Span) error {
-		done++
-		if prog != nil && (done%1000 == 0 || done == f.samples) {
-			prog(done, f.samples)
+	var st sim.EmitStats
+	err := writeFileWith(f.emit, func(out io.Writer) error {
+		w, err := trace.NewWriter(out, format)
+		if err != nil {
+			return err
 		}
-		return w.Write(spans)
+		done := 0
+		st, err = sim.EmitTraces(j, sim.EmitOptions{Requests: f.samples, Seed: f.seed, Correlation: corr}, func(spans []trace.Span) error {
+			done++
+			if prog != nil && (done%1000 == 0 || done == f.samples) {
+				prog(done, f.samples)
+			}
+			return w.Write(spans)
+		})
+		if err != nil {
+			return err
+		}
+		return w.Close()
 	})
-	if err == nil {
-		err = w.Close()
-	}
-	if err == nil {
-		err = buf.Flush()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
 		return fmt.Errorf("journey %s: emitting traces: %w", j.Name, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), f.emit); err != nil {
-		return err
 	}
 	a := st.Availability()
 	fmt.Fprintf(e.stderr, "wrote %d traces (%d spans) of %s to %s in %s (%s)\n", st.Requests, st.Spans, j.Name, f.emit, time.Since(start).Round(time.Millisecond), format)

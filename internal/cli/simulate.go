@@ -179,14 +179,23 @@ func writeSimulateText(w io.Writer, out simulateOutput, corr sim.Correlation) {
 	}
 }
 
-// progress returns a callback that reports progress on stderr when stderr
-// is a terminal, and nil otherwise.
-func (e *env) progress(what string, total int) func(done, total int) {
+// terminal returns stderr when it is a terminal, nil otherwise.
+func (e *env) terminal() *os.File {
 	f, ok := e.stderr.(*os.File)
 	if !ok {
 		return nil
 	}
 	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return f
+}
+
+// progress returns a callback that reports progress on stderr when stderr
+// is a terminal, and nil otherwise.
+func (e *env) progress(what string, total int) func(done, total int) {
+	f := e.terminal()
+	if f == nil {
 		return nil
 	}
 	return func(done, total int) {

@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -46,7 +47,7 @@ func (v *validator) resolve(n *Cond, given []Prob) (vals []Prob, ok bool) {
 				ok = false
 				continue
 			case !found:
-				v.errs.Errorf(pos, "unknown parameter %q%s", pr.Param, diag.DidYouMean(pr.Param, sortedKeys(v.params)))
+				v.errs.Errorf(pos, "unknown parameter %q%s", pr.Param, diag.DidYouMean(pr.Param, slices.Sorted(maps.Keys(v.params))))
 				ok = false
 				continue
 			}
@@ -102,13 +103,3 @@ func (v *validator) sum(n *Cond, vals []Prob, complete bool) {
 
 // fmtSum renders a sum without float noise (0.30000000000000004 → 0.3).
 func fmtSum(x float64) string { return strconv.FormatFloat(x, 'g', 12, 64) }
-
-// sortedKeys returns the map's keys, sorted.
-func sortedKeys(m map[string]float64) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}

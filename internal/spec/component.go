@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -137,5 +138,5 @@ func (r *resolver) closeSLO(ref string) string {
 	if len(r.slos) == 0 {
 		return " (no OpenSLO SLO documents were read; pass their directory too)"
 	}
-	return diag.DidYouMean(ref, sortedKeys(r.slos))
+	return diag.DidYouMean(ref, slices.Sorted(maps.Keys(r.slos)))
 }

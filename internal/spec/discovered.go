@@ -105,7 +105,7 @@ func (r *resolver) attachDiscovered(j *model.Journey, ev *v1alpha1.Evidence) {
 }
 
 func (r *resolver) joinDomains(j *model.Journey, d *model.Discovered) {
-	for _, domain := range sortedKeys(d.Domains) {
+	for _, domain := range slices.Sorted(maps.Keys(d.Domains)) {
 		members := d.Domains[domain]
 		for _, name := range j.ComponentNames() {
 			c := j.Components[name]
@@ -136,15 +136,6 @@ func declaresAnyone(j *model.Journey, members []string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // discoveredTree reads the model's operator tree and component evidence,

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -82,7 +84,7 @@ func (r *resolver) buildLaw(l *v1alpha1.LatencyLaw) (law.Law, string, error) {
 
 func (r *resolver) quantilesLaw(qs map[string]*v1alpha1.Duration) (law.Law, string, error) {
 	var pts []law.Point
-	for _, key := range sortedKeys(qs) {
+	for _, key := range slices.Sorted(maps.Keys(qs)) {
 		p, ok := parseQuantile(key)
 		if !ok {
 			return nil, "", fmt.Errorf("quantile key %q is not a percentile such as p50 or p99.9", key)

@@ -32,6 +32,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/emac-dev/emac/internal/compute"
@@ -146,7 +147,7 @@ func Effective(j *model.Journey, proposed bool) *model.Journey {
 	out.Components = map[string]*model.Component{}
 	for name, c := range j.Components {
 		cc := *c
-		cc.Domains = domainsOf(c)
+		cc.Domains = c.AllDomains()
 		cc.InferredDomains = nil
 		out.Components[name] = &cc
 	}
@@ -171,12 +172,6 @@ func Effective(j *model.Journey, proposed bool) *model.Journey {
 		out.Components[name] = &cc
 	}
 	return &out
-}
-
-func domainsOf(c *model.Component) []string {
-	ds := slices.Concat(c.Domains, c.InferredDomains)
-	slices.Sort(ds)
-	return slices.Compact(ds)
 }
 
 // evaluate returns j's bounds.
@@ -445,11 +440,10 @@ func probabilityChanges(b, n journey.Node, conf float64, nodeConf map[string]flo
 func probText(ps []journey.Prob) string {
 	var parts []string
 	for _, p := range ps {
-		if p.IsInterval() {
-			parts = append(parts, fmt.Sprintf("[%.4g, %.4g]", p.Lo, p.Hi))
-		} else {
-			parts = append(parts, fmt.Sprintf("%.4g", p.Lo))
-		}
+		// The values, not a parameter's name, to 12 digits (an implicit
+		// complement 1 − 0.8 prints as 0.2).
+		bound := journey.Prob{Lo: round12(p.Lo), Hi: round12(p.Hi)}
+		parts = append(parts, bound.String())
 	}
 	return strings.Join(parts, ", ")
 }
@@ -467,4 +461,9 @@ func pathsOf(root journey.Node) map[journey.Node]string {
 	}
 	walk(root, journey.Label(root))
 	return out
+}
+
+func round12(x float64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 12, 64), 64)
+	return v
 }

@@ -4,12 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/emac-dev/emac/internal/evidence/trace"
+	"github.com/emac-dev/emac/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -87,19 +87,7 @@ func TestGoldenCheckout(t *testing.T) {
 	}
 	checkValid(t, m)
 	got := render(m)
-	path := filepath.Join("testdata", "checkout.golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("model differs from %s (run with -update to accept):\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "checkout.golden"), []byte(got), *update)
 	if got := m.Root.String(); !strings.HasPrefix(got, "Series(frontend, Cond(") || !strings.HasSuffix(got, "Timeout(200ms; Race(paya, payb), queue))") {
 		t.Errorf("tree %s", got)
 	}

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -200,7 +201,7 @@ func workloadRef(w *Workload) string {
 // lowest member confidence.
 func domain(h *hypotheses, name string, byComponent map[string][]*Workload) (Domain, bool) {
 	d := Domain{Name: name, MemberConfidence: map[string]float64{}}
-	for _, c := range sortedKeys(byComponent) {
+	for _, c := range slices.Sorted(maps.Keys(byComponent)) {
 		ws := byComponent[c]
 		var p, total float64
 		for _, w := range ws {

@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -188,7 +189,7 @@ func (m *manifests) dedupe(diags *diag.List) {
 func (m *manifests) name() {
 	index := map[[3]string][]service{}
 	for _, s := range m.services {
-		k := sortedKeys(s.selector)[0]
+		k := slices.Sorted(maps.Keys(s.selector))[0]
 		index[[3]string{s.namespace, k, s.selector[k]}] = append(index[[3]string{s.namespace, k, s.selector[k]}], s)
 	}
 	for _, w := range m.workloads {

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"go.yaml.in/yaml/v3"
@@ -75,7 +76,7 @@ func readNodeAffinity(r *reader, na *yaml.Node, path string, w *Workload) {
 		perTerm = append(perTerm, readTerm(r, t, fmt.Sprintf("%s.nodeSelectorTerms[%d]", reqPath, i)))
 	}
 	if len(perTerm) > 0 {
-		for _, key := range sortedKeys(perTerm[0]) {
+		for _, key := range slices.Sorted(maps.Keys(perTerm[0])) {
 			values, all := perTerm[0][key], true
 			for _, t := range perTerm[1:] {
 				v, ok := t[key]
@@ -254,19 +255,10 @@ func intersect(a, b []string) []string {
 	return out
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // sortedMap iterates a map in key order.
 func sortedMap[V any](m map[string]V) func(func(string, V) bool) {
 	return func(yield func(string, V) bool) {
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if !yield(k, m[k]) {
 				return
 			}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -292,7 +294,7 @@ func toJaeger(trace []Span) jaegerTrace {
 // jaegerTags returns m as string tags sorted by key, without skip.
 func jaegerTags(m map[string]string, skip string) []jaegerKV {
 	tags := make([]jaegerKV, 0, len(m))
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if k != skip {
 			tags = append(tags, stringKV(k, m[k]))
 		}

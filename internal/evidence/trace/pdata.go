@@ -3,7 +3,8 @@ package trace
 import (
 	"encoding/hex"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -115,7 +116,7 @@ func resourceOf(s *Span) map[string]string {
 func resourceKey(s *Span) string {
 	var b strings.Builder
 	b.WriteString(s.Service)
-	for _, k := range sortedKeys(s.Resource) {
+	for _, k := range slices.Sorted(maps.Keys(s.Resource)) {
 		fmt.Fprintf(&b, "\x00%s\x00%s", k, s.Resource[k])
 	}
 	return b.String()
@@ -152,7 +153,7 @@ func putSpan(sp ptrace.Span, s *Span) error {
 
 func putAttrs(m pcommon.Map, attrs map[string]string) {
 	m.EnsureCapacity(len(attrs))
-	for _, k := range sortedKeys(attrs) {
+	for _, k := range slices.Sorted(maps.Keys(attrs)) {
 		m.PutStr(k, attrs[k])
 	}
 }
@@ -170,13 +171,4 @@ func decodeID(dst []byte, id, what string) error {
 		return fmt.Errorf("%s ID %q: %w", what, id, err)
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/emac-dev/emac/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files and generated fixtures in testdata")
@@ -64,28 +66,8 @@ func TestGolden(t *testing.T) {
 	for _, f := range fixtures {
 		t.Run(f.file, func(t *testing.T) {
 			got := readDump(t, filepath.Join("testdata", f.file))
-			checkGolden(t, filepath.Join("testdata", "golden", f.file+".golden"), got)
+			golden.Check(t, filepath.Join("testdata", "golden", f.file+".golden"), []byte(got), *update)
 		})
-	}
-}
-
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (run go test -update to accept):\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
 }
 

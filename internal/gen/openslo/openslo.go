@@ -5,14 +5,12 @@
 package openslo
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"strconv"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/emac-dev/emac/internal/compute"
+	"github.com/emac-dev/emac/internal/gen/yamlout"
 	"github.com/emac-dev/emac/internal/model"
 )
 
@@ -163,20 +161,11 @@ func Documents(header string, j *model.Journey, a Allocation) ([]byte, error) {
 	for _, n := range j.ComponentNames() {
 		docs = append(docs, componentSLO(j, n, a, labels, window))
 	}
-	var b bytes.Buffer
-	b.WriteString(header + "\n")
-	for _, d := range docs {
-		b.WriteString("---\n")
-		enc := yaml.NewEncoder(&b)
-		enc.SetIndent(2)
-		if err := enc.Encode(d); err != nil {
-			return nil, err
-		}
-		if err := enc.Close(); err != nil {
-			return nil, err
-		}
+	out := make([]any, len(docs))
+	for i, d := range docs {
+		out[i] = d
 	}
-	return b.Bytes(), nil
+	return yamlout.Documents(header, out...)
 }
 
 // JourneySLOName is the name of the journey's derived SLO document.

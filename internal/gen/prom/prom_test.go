@@ -18,6 +18,7 @@ import (
 	"github.com/emac-dev/emac/internal/compute"
 	"github.com/emac-dev/emac/internal/diag"
 	"github.com/emac-dev/emac/internal/gen/prom"
+	"github.com/emac-dev/emac/internal/golden"
 	"github.com/emac-dev/emac/internal/journey"
 	"github.com/emac-dev/emac/internal/law"
 	"github.com/emac-dev/emac/internal/model"
@@ -185,33 +186,12 @@ func TestCheckoutGolden(t *testing.T) {
 	if len(g.in.Late) == 0 || g.in.Late[0].Estimate <= 0 {
 		t.Fatalf("the example should exercise a positive late fraction, got %+v", g.in.Late)
 	}
-	golden(t, "checkout/rules.yaml", g.rules)
-	golden(t, "checkout/rules_test.yaml", g.tests)
-	golden(t, "checkout/prometheusrule.yaml", g.operator)
+	golden.Check(t, filepath.Join("testdata", "checkout/rules.yaml"), g.rules, *update)
+	golden.Check(t, filepath.Join("testdata", "checkout/rules_test.yaml"), g.tests, *update)
+	golden.Check(t, filepath.Join("testdata", "checkout/prometheusrule.yaml"), g.operator, *update)
 	again := generate(t, checkout)
 	if !bytes.Equal(g.rules, again.rules) || !bytes.Equal(g.tests, again.tests) || !bytes.Equal(g.operator, again.operator) {
 		t.Error("two generations differ")
-	}
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the generated output (run go test -update to accept):\n%s", path, got)
 	}
 }
 

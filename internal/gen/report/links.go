@@ -95,30 +95,30 @@ func (lk linker) rule(r rulefmt.Rule) (Link, string, error) {
 		lk.alert(&l, r)
 		return l, "", nil
 	}
-	family, w := splitWindow(name)
+	family, w := splitWindow(name, recordFamilies)
 	l.Name = family + "<w>"
 	for i, in := range l.Inputs {
 		l.Inputs[i] = strings.Replace(in, "rate"+w+"{", "rate<w>{", 1)
 	}
 	switch family {
-	case strings.TrimSuffix(prom.LeafRecord("x"), "x"):
+	case prom.LeafRecord(""):
 		c := r.Labels["component"]
 		l.Nodes = lk.leafPaths(c)
 		l.Formula = "good/total of " + c + "'s counters over [w] (rates of counters, never averaged short-window ratios)"
 		l.Evidence = lk.evidence(c)
-	case strings.TrimSuffix(prom.ParameterRecord("x"), "x"):
+	case prom.ParameterRecord(""):
 		p := r.Labels["parameter"]
 		l.Nodes = lk.paramPaths(p)
 		l.Formula = "live branch probability " + p + " = good/total of its queries over [w]"
-	case strings.TrimSuffix(prom.OptimisticRecord("x"), "x"):
+	case prom.OptimisticRecord(""):
 		l.Nodes, l.Formula = lk.allPaths(), "A+ by the operator algebra under independence: "+lk.rootFormula()
-	case strings.TrimSuffix(prom.PessimisticRecord("x"), "x"):
+	case prom.PessimisticRecord(""):
 		l.Nodes, l.Formula = lk.allPaths(), "A− by the operator algebra with shared fate: "+lk.rootFormula()
 		l.Assumptions = lk.ev.Availability.Assumptions
-	case strings.TrimSuffix(prom.BurnRecord("x"), "x"):
+	case prom.BurnRecord(""):
 		l.Nodes = lk.rootPath()
 		l.Formula = fmt.Sprintf("(1 − A−_w)/(1 − %g): pessimistic error-budget burn rate", lk.j.Objective.Availability)
-	case strings.TrimSuffix(prom.LatencyRecord("x"), "x"):
+	case prom.LatencyRecord(""):
 		l.Nodes = lk.allPaths()
 		l.Formula = "dependence-free union bound of the leaves' histogram_quantile over [w]"
 		if lk.ev.Latency != nil {
@@ -294,17 +294,20 @@ func selectors(expr string) ([]string, error) {
 	return slices.Sorted(maps.Keys(seen)), nil
 }
 
-// splitWindow splits a record name ending in a Prometheus duration.
-func splitWindow(name string) (family, w string) {
-	i := len(name)
-	for i > 0 && strings.ContainsRune("0123456789smhdwy", rune(name[i-1])) {
-		i--
+// recordFamilies are the names of the recorded families without their
+// window suffix.
+var recordFamilies = []string{prom.LeafRecord(""), prom.ParameterRecord(""), prom.OptimisticRecord(""),
+	prom.PessimisticRecord(""), prom.BurnRecord(""), prom.LatencyRecord("")}
+
+// splitWindow splits a record name into the family it starts with and
+// the window after it; a name of no family is returned whole.
+func splitWindow(name string, families []string) (family, w string) {
+	for _, f := range families {
+		if w, ok := strings.CutPrefix(name, f); ok {
+			return f, w
+		}
 	}
-	// The family ends in "rate"; the window starts with a digit.
-	for i < len(name) && (name[i] < '0' || name[i] > '9') {
-		i++
-	}
-	return name[:i], name[i:]
+	return name, ""
 }
 
 func without(m map[string]string, key string) map[string]string {

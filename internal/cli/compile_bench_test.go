@@ -83,7 +83,7 @@ func benchLoad(b *testing.B) []*model.Journey {
 			b.Fatal(err)
 		}
 	}
-	l, err := loadJourneys([]string{dir}, "")
+	l, err := (&env{}).loadJourneys([]string{dir}, "")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -72,17 +72,20 @@ func (e *env) runDiff(path string, f diffFlags) error {
 	if !slices.Contains([]string{"text", "json", "yaml"}, f.format) {
 		return badInput(fmt.Errorf("--format %q is not supported (want text, json or yaml)", f.format))
 	}
-	if st, err := os.Stat(f.model); err != nil || st.IsDir() {
-		return badInput(fmt.Errorf("--model %s: want a DiscoveredJourneyModel file", f.model))
+	switch st, err := os.Stat(f.model); {
+	case err != nil:
+		return badInput(fmt.Errorf("--model: cannot read %s: %w", f.model, unwrapPathError(err)))
+	case st.IsDir():
+		return badInput(fmt.Errorf("--model %s is a directory: want a DiscoveredJourneyModel file", f.model))
 	}
-	base, err := loadJourneysExcept([]string{path}, "", f.model)
+	base, err := e.loadJourneysExcept([]string{path}, "", f.model)
 	if err != nil {
 		return badInput(err)
 	}
 	if err := e.reportDiags(base); err != nil {
 		return err
 	}
-	next, err := loadJourneys([]string{path}, f.model)
+	next, err := e.loadJourneys([]string{path}, f.model)
 	if err != nil {
 		return badInput(err)
 	}

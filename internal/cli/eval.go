@@ -59,7 +59,7 @@ func (e *env) runEval(paths []string, f evalFlags) error {
 	if !slices.Contains([]string{"text", "json", "yaml"}, f.format) {
 		return badInput(fmt.Errorf("--format %q is not supported (want text, json or yaml)", f.format))
 	}
-	l, err := loadJourneys(paths, f.model)
+	l, err := e.loadJourneys(paths, f.model)
 	if err != nil {
 		return badInput(err)
 	}

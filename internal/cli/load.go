@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/emac-dev/emac/internal/diag"
+	"github.com/emac-dev/emac/internal/limits"
 	"github.com/emac-dev/emac/internal/model"
 	"github.com/emac-dev/emac/internal/spec"
 )
@@ -18,24 +19,33 @@ type loaded struct {
 	journeys []*model.Journey
 	diags    *diag.List
 	sources  map[string][]byte
+	lim      limits.Limits
+	refs     refRoots
+}
+
+// readFile reads one input file under the file-size limit.
+func (l *loaded) readFile(name string) ([]byte, error) {
+	return limits.ReadFile(name, l.lim.FileBytes, limits.FlagFileBytes)
 }
 
 // loadJourneys reads every path (file or directory, recursively), the
 // discovered models they reference and the optional --model file, and maps
 // the journeys onto the model. Diagnostics (errors and warnings) are
 // returned in l.diags; an error return means the inputs could not be read.
-func loadJourneys(paths []string, modelFile string) (*loaded, error) {
-	return loadJourneysExcept(paths, modelFile, "")
+// Every file is read under e.limits.
+func (e *env) loadJourneys(paths []string, modelFile string) (*loaded, error) {
+	return e.loadJourneysExcept(paths, modelFile, "")
 }
 
 // loadJourneysExcept is loadJourneys leaving the file except out of the
 // inputs (diff's proposed model when it lies under PATH: it must not be
 // taken for the accepted one).
-func loadJourneysExcept(paths []string, modelFile, except string) (*loaded, error) {
-	l := &loaded{diags: &diag.List{}, sources: map[string][]byte{}}
+func (e *env) loadJourneysExcept(paths []string, modelFile, except string) (*loaded, error) {
+	l := &loaded{diags: &diag.List{}, sources: map[string][]byte{}, lim: e.limits.Or()}
+	l.refs = newRefRoots(paths, modelFile)
 	var files []spec.File
 	for _, p := range paths {
-		fs, err := readPath(p)
+		fs, err := l.readPath(p)
 		if err != nil {
 			return nil, err
 		}
@@ -47,9 +57,9 @@ func loadJourneysExcept(paths []string, modelFile, except string) (*loaded, erro
 	}
 	if modelFile != "" {
 		modelFile = filepath.Clean(modelFile)
-		fs, err := readPath(modelFile)
+		fs, err := l.readPath(modelFile)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--model: %w", err)
 		}
 		files = append(files, fs...)
 	}
@@ -57,17 +67,31 @@ func loadJourneysExcept(paths []string, modelFile, except string) (*loaded, erro
 	b := &spec.Bundle{}
 	b.Parse(files, l.diags)
 	l.addSources(files)
-	extra, err := l.readReferencedModels(b)
-	if err != nil {
+	if err := checkModelFile(b, modelFile, l.diags); err != nil {
 		return nil, err
 	}
+	extra := l.readReferencedModels(b)
 	b.Parse(extra, l.diags)
 	l.addSources(extra)
 	if len(b.Intents) == 0 && !l.diags.HasErrors() {
 		return nil, fmt.Errorf("no JourneyIntent (apiVersion emac.dev/v1alpha1) found in %s", strings.Join(paths, ", "))
 	}
-	l.journeys = b.Resolve(l.sources, spec.Options{Model: modelFile, ReadFile: os.ReadFile}, l.diags)
+	l.journeys = b.Resolve(l.sources, spec.Options{Model: modelFile, ReadFile: l.readRef, Limits: l.lim}, l.diags)
 	return l, nil
+}
+
+// checkModelFile refuses a --model file that holds no
+// DiscoveredJourneyModel (it would otherwise be ignored without a word).
+func checkModelFile(b *spec.Bundle, modelFile string, diags *diag.List) error {
+	if modelFile == "" || diags.HasErrors() {
+		return nil
+	}
+	for _, m := range b.Discovered {
+		if samePathClean(m.Pos.File, modelFile) {
+			return nil
+		}
+	}
+	return fmt.Errorf("--model %s holds no DiscoveredJourneyModel (apiVersion emac.dev/v1alpha1)", modelFile)
 }
 
 func (l *loaded) addSources(files []spec.File) {
@@ -78,7 +102,7 @@ func (l *loaded) addSources(files []spec.File) {
 
 // readReferencedModels reads discoveredModelRef files that were not among
 // the inputs.
-func (l *loaded) readReferencedModels(b *spec.Bundle) ([]spec.File, error) {
+func (l *loaded) readReferencedModels(b *spec.Bundle) []spec.File {
 	var out []spec.File
 	for _, in := range b.Intents {
 		ev := in.Spec.Evidence
@@ -89,26 +113,26 @@ func (l *loaded) readReferencedModels(b *spec.Bundle) ([]spec.File, error) {
 		if _, ok := l.sources[ref]; ok || slices.ContainsFunc(out, func(f spec.File) bool { return f.Name == ref }) {
 			continue
 		}
-		data, err := os.ReadFile(ref)
+		data, err := l.readRef(ref)
 		if err != nil {
-			l.diags.Errorf(ev.ModelDiscovery.Pos, "discoveredModelRef: cannot read %s: %v", ref, unwrapPathError(err))
+			l.diags.Errorf(ev.ModelDiscovery.Pos, "discoveredModelRef: %v", err)
 			continue
 		}
 		out = append(out, spec.File{Name: ref, Data: data})
 	}
-	return out, nil
+	return out
 }
 
 // readPath reads a YAML file, or every *.yaml/*.yml file under a directory
-// (sorted, hidden directories skipped).
-func readPath(p string) ([]spec.File, error) {
+// (sorted, hidden directories skipped), each under the file-size limit.
+func (l *loaded) readPath(p string) ([]spec.File, error) {
 	p = filepath.Clean(p)
 	info, err := os.Stat(p)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", p, unwrapPathError(err))
 	}
 	if !info.IsDir() {
-		data, err := os.ReadFile(p)
+		data, err := l.readFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read %s: %w", p, unwrapPathError(err))
 		}
@@ -126,7 +150,7 @@ func readPath(p string) ([]spec.File, error) {
 		if d.IsDir() || (ext != ".yaml" && ext != ".yml") {
 			return nil
 		}
-		data, err := os.ReadFile(path)
+		data, err := l.readFile(path)
 		if err != nil {
 			return err
 		}

@@ -7,15 +7,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/emac-dev/emac/internal/limits"
 )
 
 // Exit codes shared by every command.
 const (
 	ExitOK       = 0
 	ExitGate     = 1 // a gatekeeping command said no (FAIL, DENY, drift, stale)
-	ExitBadInput = 2 // bad input: spec errors, unreadable files, bad flags
+	ExitBadInput = 2 // bad input: spec errors, unreadable files, bad flags, unwritable output
+	ExitInternal = 3 // a bug in emac: an internal error, reported without a stack trace
 )
 
 // Version is emac's version, stamped into generated files.
@@ -37,22 +42,42 @@ func (e *exitError) Error() string {
 // badInput wraps err as an exit-2 error.
 func badInput(err error) error { return &exitError{code: ExitBadInput, err: err} }
 
-// env is what every command may use for I/O.
+// env is what every command may use for I/O, and the limits it works
+// under.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	limits         limits.Limits
 }
 
 // Run executes emac with args (without the program name) and returns the
-// process exit code.
-func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+// process exit code. A panic inside a command becomes "internal error"
+// with exit 3 (the stack goes to stderr only when EMAC_DEBUG is set), and
+// a failed write to stdout makes the run fail with exit 2 even when the
+// command itself succeeded.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	out := &checkedWriter{w: stdout}
+	defer func() {
+		if r := recover(); r != nil {
+			code = internalError(stderr, r)
+		}
+	}()
+	e := &env{stdin: stdin, stdout: out, stderr: stderr}
 	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetIn(stdin)
-	root.SetOut(stdout)
+	root.SetOut(out)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	code = exitCode(stderr, root.ExecuteContext(ctx))
+	if out.err != nil && code != ExitInternal {
+		fmt.Fprintf(stderr, "emac: writing standard output: %v\n", unwrapPathError(out.err))
+		return ExitBadInput
+	}
+	return code
+}
+
+// exitCode prints err (if any) and returns the exit code it carries.
+func exitCode(stderr io.Writer, err error) int {
 	if err == nil {
 		return ExitOK
 	}
@@ -65,6 +90,35 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	fmt.Fprintf(stderr, "emac: %v\n", err)
 	return ExitBadInput
+}
+
+// internalError reports a recovered panic without a stack trace (unless
+// EMAC_DEBUG is set) and returns ExitInternal.
+func internalError(stderr io.Writer, r any) int {
+	fmt.Fprintf(stderr, "emac: internal error, please report it with the command and input that caused it: %v\n", r)
+	if os.Getenv("EMAC_DEBUG") != "" {
+		stderr.Write(debug.Stack())
+	}
+	return ExitInternal
+}
+
+// checkedWriter remembers the first write error, so that a command whose
+// output could not be written (a full disk, a closed pipe) fails.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	c.err = err
+	return n, err
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -82,7 +136,13 @@ A PATH may be a file or a directory; directories are read recursively and
 every YAML document is routed by apiVersion/kind (unrelated kinds are
 ignored).
 
-Exit codes: 0 success, 1 a gate said no, 2 bad input.`,
+Exit codes: 0 success, 1 a gate said no, 2 bad input (or output that could
+not be written), 3 an internal error (a bug: please report it).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprint(e.stderr, cmd.UsageString())
+			return badInput(errors.New("a command is needed (see the list above)"))
+		},
 		Version:       Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -90,6 +150,7 @@ Exit codes: 0 success, 1 a gate said no, 2 bad input.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return badInput(fmt.Errorf("%w (see '%s --help')", err, c.CommandPath()))
 	})
+	addLimitFlags(root.PersistentFlags(), &e.limits)
 	root.AddCommand(newEvalCmd(e), newSimulateCmd(e), newCompileCmd(e), newCheckCmd(e), newDiscoverCmd(e), newDiffCmd(e))
 	return root
 }

@@ -132,7 +132,7 @@ func (e *env) runSimulate(paths []string, f simulateFlags) error {
 
 // loadOne loads the inputs and picks one journey.
 func (e *env) loadOne(paths []string, name string) (*model.Journey, error) {
-	l, err := loadJourneys(paths, "")
+	l, err := e.loadJourneys(paths, "")
 	if err != nil {
 		return nil, badInput(err)
 	}

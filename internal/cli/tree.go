@@ -3,11 +3,15 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/emac-dev/emac/internal/outdir"
 )
 
 // fileSet maps slash-separated paths relative to an output directory
@@ -25,68 +29,64 @@ func (fs fileSet) roots() []string {
 	return slices.Compact(out)
 }
 
-// writeAtomically replaces dir/ROOT for every root of fs with exactly the
-// files of fs under it. Everything is written to a staging directory inside
-// dir first; the journey directories are then swapped in by rename, and on
-// any failure the previous contents are restored, so a failed write leaves
-// dir as it was.
-func writeAtomically(dir string, fs fileSet) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	stage, err := os.MkdirTemp(dir, ".emac-stage-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(stage)
-	for _, p := range slices.Sorted(maps.Keys(fs)) {
-		path := filepath.Join(stage, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, fs[p], 0o644); err != nil {
-			return err
-		}
-	}
-	return swapIn(dir, stage, fs.roots())
+// markerFile is written at the top of every compile output directory: it
+// lists the journeys and proves that the directory is emac's to replace.
+const markerFile = ".emac-output"
+
+// marker returns the marker file's contents for fs.
+func (fs fileSet) marker() []byte {
+	return []byte(header() + "# The journeys compiled into this directory (emac compile replaces all of it):\n" +
+		strings.Join(fs.roots(), "\n") + "\n")
 }
 
-// rename is os.Rename; tests replace it to inject failures.
-var rename = os.Rename
+// writeTree makes dir hold exactly fs and its marker, atomically (see
+// outdir.Replace): after any failure or kill, dir holds the previous tree
+// or the new one, never a mix.
+func (e *env) writeTree(dir string, fs fileSet) error {
+	files := maps.Clone(fs)
+	files[markerFile] = fs.marker()
+	return outdir.Replace(dir, files, outdir.Options{
+		Marker: markerFile,
+		Legacy: legacyOutput,
+		Waiting: func() {
+			fmt.Fprintf(e.stderr, "waiting for another emac compile into %s to finish\n", dir)
+		},
+		Hook: testHook(e.stderr),
+	})
+}
 
-// swapIn moves stage/ROOT to dir/ROOT for every root, keeping the old
-// dir/ROOT aside until all succeeded.
-func swapIn(dir, stage string, roots []string) error {
-	type moved struct{ live, old string }
-	var done []moved
-	rollback := func() {
-		for i := len(done) - 1; i >= 0; i-- {
-			os.RemoveAll(done[i].live)
-			if done[i].old != "" {
-				rename(done[i].old, done[i].live)
-			}
+// legacyOutput accepts a directory written before the marker existed:
+// every entry a journey directory with a derivation report.
+func legacyOutput(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, en := range entries {
+		if !en.IsDir() {
+			return false
+		}
+		if _, err := os.Stat(filepath.Join(dir, en.Name(), "report", "derivation.json")); err != nil {
+			return false
 		}
 	}
-	for _, r := range roots {
-		live := filepath.Join(dir, r)
-		m := moved{live: live}
-		if _, err := os.Lstat(live); err == nil {
-			m.old = filepath.Join(stage, ".old-"+r)
-			if err := rename(live, m.old); err != nil {
-				rollback()
-				return err
-			}
-		}
-		if err := rename(filepath.Join(stage, r), live); err != nil {
-			if m.old != "" {
-				rename(m.old, live)
-			}
-			rollback()
-			return err
-		}
-		done = append(done, m)
+	return true
+}
+
+// testHook pauses compile at the point named by EMAC_TEST_PAUSE (for the
+// kill tests only): it says so on stderr and sleeps, so that a test can
+// kill the process exactly there.
+func testHook(stderr io.Writer) func(string) {
+	at := os.Getenv("EMAC_TEST_PAUSE")
+	if at == "" {
+		return nil
 	}
-	return nil
+	return func(point string) {
+		if point == at {
+			fmt.Fprintf(stderr, "emac-test: paused at %s\n", point)
+			time.Sleep(2 * time.Second)
+		}
+	}
 }
 
 // staleness compares fs with what dir holds under the same roots and
@@ -102,6 +102,10 @@ func staleness(dir string, fs fileSet) []string {
 			out = append(out, fmt.Sprintf("stale: %s\n%s", p, lineDiff(string(have), string(fs[p]), 3, 40)))
 		}
 	}
+	if have, err := os.ReadFile(filepath.Join(dir, markerFile)); err != nil || !bytes.Equal(have, fs.marker()) {
+		out = append(out, fmt.Sprintf("stale: %s (the list of journeys compiled into %s)", markerFile, dir))
+	}
+	out = append(out, unexpectedJourneys(dir, fs)...)
 	for _, r := range fs.roots() {
 		filepath.WalkDir(filepath.Join(dir, r), func(path string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
@@ -113,6 +117,29 @@ func staleness(dir string, fs fileSet) []string {
 			}
 			return nil
 		})
+	}
+	return out
+}
+
+// unexpectedJourneys lists top-level entries of dir that fs does not
+// have: journeys that are no longer defined (compile would remove them).
+func unexpectedJourneys(dir string, fs fileSet) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	roots := fs.roots()
+	var out []string
+	for _, en := range entries {
+		name := en.Name()
+		if name == markerFile || slices.Contains(roots, name) {
+			continue
+		}
+		if en.IsDir() {
+			out = append(out, fmt.Sprintf("unexpected: %s/ (no journey %q is defined any more; emac compile removes it)", name, name))
+		} else {
+			out = append(out, fmt.Sprintf("unexpected: %s (not generated by this version)", name))
+		}
 	}
 	return out
 }

@@ -1,64 +1,77 @@
 package cli
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-func TestWriteAtomicallyAndStaleness(t *testing.T) {
-	dir := t.TempDir()
+func TestWriteTreeAndStaleness(t *testing.T) {
+	e := &env{stderr: &bytes.Buffer{}}
+	dir := filepath.Join(t.TempDir(), "gen")
 	v1 := fileSet{"j/a.yaml": []byte("one\ntwo\n"), "j/sub/b.yaml": []byte("b\n"), "k/c.yaml": []byte("c\n")}
-	if err := writeAtomically(dir, v1); err != nil {
+	if err := e.writeTree(dir, v1); err != nil {
 		t.Fatal(err)
 	}
 	if got := staleness(dir, v1); len(got) != 0 {
 		t.Fatalf("fresh tree reported stale: %q", got)
 	}
-	// An extra file by hand, a changed file and a missing file.
+	// An extra file by hand, a changed file, a missing file and a journey
+	// that is no longer defined (k).
 	os.WriteFile(filepath.Join(dir, "j", "extra.yaml"), []byte("x"), 0o644)
-	v2 := fileSet{"j/a.yaml": []byte("one\nTWO\n"), "j/sub/b.yaml": []byte("b\n"), "j/new.yaml": []byte("n\n"), "k/c.yaml": []byte("c\n")}
+	v2 := fileSet{"j/a.yaml": []byte("one\nTWO\n"), "j/sub/b.yaml": []byte("b\n"), "j/new.yaml": []byte("n\n")}
 	got := strings.Join(staleness(dir, v2), "\n")
-	for _, want := range []string{"stale: j/a.yaml", "- two", "+ TWO", "missing: j/new.yaml", "unexpected: j/extra.yaml"} {
+	for _, want := range []string{"stale: j/a.yaml", "- two", "+ TWO", "missing: j/new.yaml",
+		"unexpected: j/extra.yaml", "unexpected: k/ (no journey \"k\" is defined", "stale: .emac-output"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("staleness lacks %q:\n%s", want, got)
 		}
 	}
-	if err := writeAtomically(dir, v2); err != nil {
+	if err := e.writeTree(dir, v2); err != nil {
 		t.Fatal(err)
 	}
 	if got := staleness(dir, v2); len(got) != 0 {
 		t.Fatalf("rewritten tree reported stale: %q", got)
 	}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".emac") {
-			t.Errorf("staging directory left behind: %s", e.Name())
+	if _, err := os.Stat(filepath.Join(dir, "k")); err == nil {
+		t.Errorf("journey k, no longer compiled, is still in the output")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	for _, en := range entries {
+		if strings.Contains(en.Name(), "emac-stage") {
+			t.Errorf("staging directory left behind: %s", en.Name())
 		}
 	}
 }
 
-// TestWriteAtomicallyFailureLeavesTree: when the second journey directory
-// cannot be swapped in, the first is rolled back and both keep their old
-// contents.
-func TestWriteAtomicallyFailureLeavesTree(t *testing.T) {
+// TestWriteTreeRefusesForeignDirectory: a non-empty directory that emac
+// did not write is never swapped away (a mistyped -o).
+func TestWriteTreeRefusesForeignDirectory(t *testing.T) {
+	e := &env{stderr: &bytes.Buffer{}}
 	dir := t.TempDir()
-	v1 := fileSet{"a/x.yaml": []byte("1\n"), "b/y.yaml": []byte("1\n")}
-	if err := writeAtomically(dir, v1); err != nil {
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine\n"), 0o644)
+	err := e.writeTree(dir, fileSet{"j/a.yaml": []byte("a\n")})
+	if err == nil || !strings.Contains(err.Error(), "was not written by emac") {
+		t.Fatalf("err = %v, want a refusal", err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "notes.txt")); string(data) != "mine\n" {
+		t.Errorf("foreign file changed")
+	}
+}
+
+// TestWriteTreeAcceptsLegacyOutput: a tree written before the marker
+// existed (journey directories with a derivation report) is replaced.
+func TestWriteTreeAcceptsLegacyOutput(t *testing.T) {
+	e := &env{stderr: &bytes.Buffer{}}
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "old", "report"), 0o755)
+	os.WriteFile(filepath.Join(dir, "old", "report", "derivation.json"), []byte("{}"), 0o644)
+	if err := e.writeTree(dir, fileSet{"j/a.yaml": []byte("a\n")}); err != nil {
 		t.Fatal(err)
 	}
-	rename = func(from, to string) error {
-		if strings.HasSuffix(from, string(filepath.Separator)+"b") && strings.Contains(from, ".emac-stage-") {
-			return os.ErrPermission
-		}
-		return os.Rename(from, to)
-	}
-	defer func() { rename = os.Rename }()
-	if err := writeAtomically(dir, fileSet{"a/x.yaml": []byte("2\n"), "b/y.yaml": []byte("2\n")}); err == nil {
-		t.Fatal("injected failure not reported")
-	}
-	if got := staleness(dir, v1); len(got) != 0 {
-		t.Errorf("tree changed by a failed write: %q", got)
+	if _, err := os.Stat(filepath.Join(dir, "old")); err == nil {
+		t.Errorf("legacy journey kept")
 	}
 }

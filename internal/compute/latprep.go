@@ -30,6 +30,9 @@ type latency struct {
 	// they are ready.
 	free, up dist.Sub
 	freeDone chan struct{}
+	// freePanic is a panic of that goroutine, re-raised by the reader so
+	// that the command line's recover sees it.
+	freePanic any
 }
 
 // startFree evaluates the dependence-free bands on the main grid in a
@@ -42,6 +45,7 @@ func (l *latency) startFree() {
 	l.freeDone = make(chan struct{})
 	go func() {
 		defer close(l.freeDone)
+		defer func() { l.freePanic = recover() }()
 		l.free = newPass(view, dist.FreeLower, nil).run()
 		l.up = newPass(view, dist.FreeUpper, nil).run()
 	}()

@@ -37,6 +37,9 @@ func (l *latency) result(t *tree) *LatencyResult {
 		notes.add(fmt.Sprintf("latency estimate: the p%s level is not reached within %s", pct(l.q), g))
 	}
 	<-l.freeDone
+	if l.freePanic != nil {
+		panic(l.freePanic)
+	}
 	free, up := l.free, l.up
 	res.BoundAvailability = up.Mass
 	res.UpperConfidenceSeconds = l.read(dist.Lower, l.lowerRoot, res.ConfidenceAvailability, "upper confidence", &notes)

@@ -20,6 +20,7 @@ func (r *resolver) component(name string, c *v1alpha1.Component, level float64) 
 	if name == "skip" {
 		r.diags.Errorf(c.Pos, "component name %q is reserved for the optional step", name)
 	}
+	r.checkIdent("component", name, c.Pos)
 	if c.Kind != "" && !slices.Contains(componentKinds, c.Kind) {
 		r.diags.Warnf(c.Pos, "component %q has unusual kind %q (known: %s)", name, c.Kind, strings.Join(componentKinds, ", "))
 	}
@@ -33,6 +34,8 @@ func (r *resolver) component(name string, c *v1alpha1.Component, level float64) 
 	for _, d := range c.FailureDomains {
 		if d == "" {
 			r.diags.Errorf(c.Pos, "component %q has an empty failure-domain name", name)
+		} else {
+			r.checkDomain("component "+quoteName(name), d, c.Pos)
 		}
 	}
 	out.Domains = slices.Compact(slices.Sorted(slices.Values(c.FailureDomains)))

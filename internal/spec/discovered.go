@@ -85,6 +85,7 @@ func (r *resolver) attachDiscovered(j *model.Journey, ev *v1alpha1.Evidence) {
 	}
 	hyps := slices.Concat(m.Spec.FailureDomains.Inferred, m.Spec.FailureDomains.Declared)
 	for _, h := range hyps {
+		r.checkDomain("discovered model "+quoteName(m.Metadata.Name), h.Name, h.Pos)
 		members := slices.Compact(slices.Sorted(slices.Values(append(d.Domains[h.Name], h.Members...))))
 		d.Domains[h.Name] = members
 		if h.Confidence < 0 || h.Confidence > 1 {

@@ -12,6 +12,7 @@ import (
 	"github.com/emac-dev/emac/api/v1alpha1"
 	"github.com/emac-dev/emac/internal/diag"
 	"github.com/emac-dev/emac/internal/law"
+	"github.com/emac-dev/emac/internal/limits"
 )
 
 // latency builds a component's latency law from its evidence; it returns
@@ -72,6 +73,9 @@ func (r *resolver) buildLaw(l *v1alpha1.LatencyLaw) (law.Law, string, error) {
 		}
 		return h, "inline histogram", nil
 	case l.Samples != nil:
+		if err := r.checkSampleCount(len(l.Samples)); err != nil {
+			return nil, "", err
+		}
 		s, err := law.NewSamples(l.Samples)
 		return s, "inline samples", err
 	case l.SamplesFile != "":
@@ -109,7 +113,7 @@ func (r *resolver) samplesFile(l *v1alpha1.LatencyLaw) (law.Law, string, error) 
 	if err != nil {
 		return nil, "", fmt.Errorf("samplesFile: %v", err)
 	}
-	xs, err := parseSamples(data)
+	xs, err := parseSamples(data, r.opts.Limits.Or().LeafSamples)
 	if err != nil {
 		return nil, "", fmt.Errorf("samplesFile %s: %v", path, err)
 	}
@@ -117,7 +121,10 @@ func (r *resolver) samplesFile(l *v1alpha1.LatencyLaw) (law.Law, string, error) 
 	return s, "samples from " + path, err
 }
 
-func parseSamples(data []byte) ([]float64, error) {
+// parseSamples reads at most limit samples. An unparsable line is
+// reported by number only: the file may be one the spec should not have
+// named, and its content must not reach the output.
+func parseSamples(data []byte, limit int) ([]float64, error) {
 	var xs []float64
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for line := 1; sc.Scan(); line++ {
@@ -127,11 +134,26 @@ func parseSamples(data []byte) ([]float64, error) {
 		}
 		x, err := strconv.ParseFloat(text, 64)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %q is not a number of seconds", line, text)
+			return nil, fmt.Errorf("line %d is not a number of seconds", line)
+		}
+		if len(xs) == limit {
+			return nil, sampleLimit(limit)
 		}
 		xs = append(xs, x)
 	}
 	return xs, sc.Err()
+}
+
+// checkSampleCount refuses more latency samples than the limit allows.
+func (r *resolver) checkSampleCount(n int) error {
+	if lim := r.opts.Limits.Or().LeafSamples; n > lim {
+		return sampleLimit(lim)
+	}
+	return nil
+}
+
+func sampleLimit(lim int) error {
+	return &limits.Error{What: "the latency samples", Limit: int64(lim), Unit: "samples", Flag: limits.FlagLeafSamples}
 }
 
 // sloLatency turns an OpenSLO SLO's threshold objectives ("target of calls

@@ -10,6 +10,7 @@ import (
 	"github.com/emac-dev/emac/api/v1alpha1"
 	"github.com/emac-dev/emac/internal/diag"
 	"github.com/emac-dev/emac/internal/journey"
+	"github.com/emac-dev/emac/internal/limits"
 	"github.com/emac-dev/emac/internal/model"
 )
 
@@ -21,6 +22,9 @@ type Options struct {
 	// ReadFile reads files that specs refer to (samplesFile); nil forbids
 	// such references.
 	ReadFile func(name string) ([]byte, error)
+	// Limits bound the tree's size and the evidence read (zero fields
+	// take limits.Default's values).
+	Limits limits.Limits
 }
 
 // Resolve maps every JourneyIntent of the bundle onto the internal model,
@@ -67,6 +71,7 @@ func (r *resolver) journey(in *v1alpha1.JourneyIntent) *model.Journey {
 	if j.Name == "" && !r.lenient {
 		r.diags.Errorf(in.Pos, "JourneyIntent needs metadata.name")
 	}
+	r.checkJourneyName(j.Name, orPos(in.Metadata.Pos, in.Pos))
 	s := &in.Spec
 	j.Objective = r.objective(&s.Objectives, in.Pos)
 	j.Governance = r.governance(s.Governance)
@@ -118,6 +123,10 @@ func (r *resolver) checkTree(j *model.Journey) {
 	for name, p := range j.Params {
 		values[name] = p.Value
 	}
+	if size := journey.CheckSize(j.Root, r.opts.Limits); size.HasErrors() {
+		r.diags.Append(size)
+		return
+	}
 	d := journey.Validate(j.Root, known, values)
 	r.diags.Append(d)
 	if !d.HasErrors() {
@@ -132,6 +141,7 @@ func (r *resolver) params(in map[string]v1alpha1.Parameter) map[string]model.Par
 	out := map[string]model.Param{}
 	for _, name := range slices.Sorted(maps.Keys(in)) {
 		p := in[name]
+		r.checkIdent("parameter", name, p.Pos)
 		if p.Value == nil {
 			r.diags.Errorf(p.Pos, "parameter %q needs value (used offline; query makes generated rules follow it live)", name)
 			continue
@@ -270,6 +280,8 @@ func (r *resolver) checkDomainRules(fd *v1alpha1.FailureDomains) {
 	for _, rule := range fd.Rules {
 		if rule.Name == "" {
 			r.diags.Errorf(rule.Pos, "failure-domain rule needs name")
+		} else {
+			r.checkDomain("failure-domain rule", rule.Name, rule.Pos)
 		}
 		if seen[rule.Name] {
 			r.diags.Errorf(rule.Pos, "duplicate failure-domain rule %q", rule.Name)

@@ -54,7 +54,13 @@ compile exits 0 whenever it produced its output, whatever the verdict; use
 			if err := e.writeTree(out, fs); err != nil {
 				return badInput(fmt.Errorf("writing %s: %w", out, err))
 			}
-			fmt.Fprintf(e.stderr, "wrote %d files for %d journeys to %s\n", len(fs), len(fs.roots()), out)
+			for _, j := range fs.roots() {
+				if _, ok := fs[j+"/prometheus/rules.yaml"]; !ok {
+					fmt.Fprintf(e.stderr, "warning: journey %s: no component has telemetry, so no Prometheus rules, alerts or rollout gate were generated (set spec.components.NAME.telemetry, see %s/report/derivation.md)\n", j, j)
+				}
+			}
+			n := len(fs.roots())
+			fmt.Fprintf(e.stderr, "wrote %d files for %d journey%s to %s\n", len(fs), n, plural(n), out)
 			return nil
 		},
 	}

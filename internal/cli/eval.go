@@ -110,7 +110,7 @@ func judge(j *model.Journey) (*compute.Evaluation, govern.Decision, error) {
 	if err != nil {
 		return nil, govern.Decision{}, err
 	}
-	b := govern.Bounds{Optimistic: ev.Availability.Optimistic, Pessimistic: ev.Availability.Pessimistic}
+	b := govern.Bounds{Optimistic: ev.Availability.Optimistic, Pessimistic: ev.Availability.Pessimistic, Inexact: ev.Inexact}
 	if l := ev.Latency; l != nil {
 		b.Latency = &govern.LatencyBounds{Estimate: l.EstimateSeconds, UpperConfidence: l.UpperConfidenceSeconds, UpperBound: l.UpperBoundSeconds}
 	}

@@ -143,7 +143,7 @@ func writeJourneyText(w io.Writer, r journeyResult) {
 		fmt.Fprintf(tw, "\ttarget %.8f  %s\n", *r.Objective.Availability, marginText(r))
 	}
 	if l := r.Latency; l != nil {
-		fmt.Fprintf(tw, "latency p%g\testimate %s  (independent point model)\n", l.Quantile*100, secondsText(&l.EstimateSeconds))
+		fmt.Fprintf(tw, "latency p%.6g\testimate %s  (independent point model)\n", l.Quantile*100, secondsText(&l.EstimateSeconds))
 		fmt.Fprintf(tw, "\tupper confidence %s  (leaf evidence bands, independence)\n", secondsText(l.UpperConfidenceSeconds))
 		fmt.Fprintf(tw, "\tupper bound %s  (no dependence assumption)\n", secondsText(l.UpperBoundSeconds))
 		if o := r.Objective.Latency; o != nil {
@@ -208,10 +208,10 @@ func secondsText(v *float64) string {
 func objectiveText(o objectiveOut) string {
 	var parts []string
 	if o.Availability != nil {
-		parts = append(parts, fmt.Sprintf("availability >= %g%% over %s", *o.Availability*100, o.Window))
+		parts = append(parts, fmt.Sprintf("availability >= %.6g%% over %s", *o.Availability*100, o.Window))
 	}
 	if o.Latency != nil {
-		parts = append(parts, fmt.Sprintf("p%g <= %gms", o.Latency.Quantile*100, o.Latency.ThresholdSeconds*1000))
+		parts = append(parts, fmt.Sprintf("p%.6g <= %.6gms", o.Latency.Quantile*100, o.Latency.ThresholdSeconds*1000))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/emac-dev/emac/internal/limits"
 	"github.com/emac-dev/emac/internal/model"
 	"github.com/emac-dev/emac/internal/sim"
 )
@@ -99,6 +100,9 @@ func (e *env) runSimulate(paths []string, f simulateFlags) error {
 	if f.samples < 1 {
 		return badInput(fmt.Errorf("--samples must be at least 1"))
 	}
+	if err := e.checkSamples(f.samples); err != nil {
+		return badInput(err)
+	}
 	corr, err := sim.ParseCorrelation(f.correlation)
 	if err != nil {
 		return badInput(fmt.Errorf("--correlation: %w", err))
@@ -128,6 +132,37 @@ func (e *env) runSimulate(paths []string, f simulateFlags) error {
 	}
 	writeSimulateText(e.stdout, out, corr)
 	return nil
+}
+
+// simBytesPerSample is what the simulator keeps per request: its latency,
+// and as much again while merging the sorted runs.
+const simBytesPerSample = 16
+
+// checkSamples refuses more samples than the limit, or than this
+// machine's memory can hold.
+func (e *env) checkSamples(n int) error {
+	if lim := e.limits.Or().Samples; n > lim {
+		return &limits.Error{What: "--samples " + limits.Count(int64(n)), Limit: int64(lim), Unit: "requests", Flag: limits.FlagSamples}
+	}
+	need := uint64(n) * simBytesPerSample
+	if have := physicalMemory(); have > 0 && need > have/2 {
+		return fmt.Errorf("--samples %s needs %s of memory to keep the latencies; this machine has %s", limits.Count(int64(n)), bytesIEC(need), bytesIEC(have))
+	}
+	return nil
+}
+
+// bytesIEC renders a byte count for messages (e.g. "1.5 GiB").
+func bytesIEC(b uint64) string {
+	const unit = 1024
+	if b < unit {
+		return fmt.Sprintf("%d B", b)
+	}
+	div, exp := uint64(unit), 0
+	for n := b / unit; n >= unit && exp < 5; n /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTPE"[exp])
 }
 
 // loadOne loads the inputs and picks one journey.
@@ -175,7 +210,7 @@ func writeSimulateText(w io.Writer, out simulateOutput, corr sim.Correlation) {
 	fmt.Fprintf(w, "samples       %d  (%s)\n", out.Samples, corr)
 	fmt.Fprintf(w, "availability  %.8f ± %.8f (1 standard error)\n", out.Availability, out.AvailabilityStdErr)
 	if out.Latency != nil {
-		fmt.Fprintf(w, "latency       p%g = %.6gs among successful requests\n", out.Latency.Quantile*100, out.Latency.Seconds)
+		fmt.Fprintf(w, "latency       p%.6g = %.6gs among successful requests\n", out.Latency.Quantile*100, out.Latency.Seconds)
 	}
 }
 

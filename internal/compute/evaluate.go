@@ -31,6 +31,10 @@ type Evaluation struct {
 	// for components with latency evidence when Latency is not nil and the
 	// journey has at most 200 leaves with latency evidence.
 	Contributors []Contributor
+	// Inexact lists why some numbers are not computed to their stated
+	// accuracy (e.g. a deadline the latency grid cannot resolve); empty
+	// when all are. A decision must then be REVIEW.
+	Inexact []string
 }
 
 // Evaluate computes j's availability interval, latency quantiles and
@@ -40,7 +44,7 @@ func Evaluate(j *model.Journey) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev := &Evaluation{Availability: t.availability(), Contributors: t.sensitivity()}
+	ev := &Evaluation{Availability: t.availability(), Contributors: t.sensitivity(), Inexact: t.inexact}
 	if lat != nil {
 		ev.Latency = lat.result(t)
 		lat.addShares(ev.Latency, ev.Contributors)

@@ -1,6 +1,7 @@
 package compute
 
 import (
+	"fmt"
 	"math"
 	"slices"
 
@@ -38,8 +39,10 @@ func (m *latModel) initialSpec() dist.Spec {
 	nodes := m.t.nodes
 	hi := make([]float64, len(nodes))
 	med := make([]float64, len(nodes))
+	av := make([]float64, len(nodes))
 	for i := range nodes {
-		hi[i], med[i] = m.estimate(int32(i), hi, med)
+		av[i] = m.roughAvailability(int32(i), av)
+		hi[i], med[i] = m.estimate(int32(i), hi, med, av)
 	}
 	root := len(nodes) - 1
 	r, md := hi[root], med[root]
@@ -63,7 +66,7 @@ func (m *latModel) initialSpec() dist.Spec {
 
 // estimate returns node i's high quantile and median estimates from its
 // children's.
-func (m *latModel) estimate(i int32, hi, med []float64) (h, md float64) {
+func (m *latModel) estimate(i int32, hi, med, av []float64) (h, md float64) {
 	n := &m.t.nodes[i]
 	kh := make([]float64, len(n.kids))
 	km := make([]float64, len(n.kids))
@@ -113,9 +116,84 @@ func (m *latModel) estimate(i int32, hi, med []float64) (h, md float64) {
 		return tau, min(km[0], tau)
 	case opRetry:
 		r := n.src.(*journey.Retry)
-		return float64(n.k) * (r.PerTryTimeout + r.Backoff), min(km[0], r.PerTryTimeout)
+		tries := retryTries(n.k, m.onTime(n.kids[0], r.PerTryTimeout, kh[0], km[0]), av[n.kids[0]])
+		return float64(tries) * (r.PerTryTimeout + r.Backoff), min(km[0], r.PerTryTimeout)
 	}
 	return 0, 0
+}
+
+// retryTries returns how many of a Retry's attempts the grid's range must
+// hold: all of them, unless each attempt succeeds in time with a
+// probability p = avail·onTime that makes reaching a later attempt less
+// likely than 1 − leafHigh. Later attempts then carry negligible mass;
+// their share of the availability is exact anyway (closed form), and the
+// range doubles if the estimate does not reach the objective's level.
+func retryTries(attempts int, onTime, avail float64) int {
+	p := avail * onTime
+	if !(p > 0) || p >= 1 {
+		return attempts
+	}
+	need := math.Ceil(math.Log(1-leafHigh) / math.Log(1-p))
+	if need >= float64(attempts) || math.IsNaN(need) {
+		return attempts
+	}
+	return max(1, int(need))
+}
+
+// onTime is a rough P(node i answers within tau | it succeeds), for sizing
+// the grid: the law's CDF for a leaf, else leafHigh past the node's high
+// quantile estimate, 1/2 past its median, and 0 below.
+func (m *latModel) onTime(i int32, tau, hi, med float64) float64 {
+	n := &m.t.nodes[i]
+	if n.op == opLeaf {
+		if l := m.laws[n.comp]; l != nil {
+			return l.CDF(tau)
+		}
+		return 1
+	}
+	switch {
+	case tau >= hi:
+		return leafHigh
+	case tau >= med:
+		return 0.5
+	}
+	return 0
+}
+
+// roughAvailability is a quick estimate of node i's availability (point
+// leaf availabilities, ignoring deadlines) used to size the grid only.
+func (m *latModel) roughAvailability(i int32, av []float64) float64 {
+	n := &m.t.nodes[i]
+	a := make([]float64, len(n.kids))
+	for j, c := range n.kids {
+		a[j] = av[c]
+	}
+	switch n.op {
+	case opLeaf:
+		return m.t.point[n.comp]
+	case opSkip:
+		return 1
+	case opSeries, opParallel:
+		return dist.Product(a)
+	case opCond:
+		var mix float64
+		for j, p := range m.probs[i] {
+			mix += p * a[j]
+		}
+		return mix
+	case opRace:
+		return dist.AnyOf(a)
+	case opKofN:
+		return dist.Product(a) // a lower estimate: all branches succeed
+	case opTimeout:
+		if len(a) == 2 {
+			return a[0] + (1-a[0])*a[1]
+		}
+		return a[0]
+	case opRetry:
+		return 1 - math.Pow(1-a[0], float64(n.k))
+	}
+	return 1
 }
 
 func finite(x float64) float64 {
@@ -178,6 +256,43 @@ func (m *latModel) solve(q float64, keep func(k int) []bool) mainGrid {
 		mg.est.close()
 	}
 	return mg
+}
+
+// minDeadlineCells is the fewest grid cells a deadline (timeout,
+// per-try timeout, hedge delay) on the grid may span; fewer, or a
+// deadline beyond the grid's end, and the late fractions and curves
+// around it are not computed to the stated accuracy.
+const minDeadlineCells = 4
+
+// unresolved returns, for every deadline of the tree that grid g cannot
+// resolve, the reason; empty when all are resolved.
+func (m *latModel) unresolved(g dist.Grid) []string {
+	var out []string
+	last := g.Time(g.K - 1)
+	check := func(n *node, what string, d float64) {
+		switch {
+		case d <= 0:
+		case d > last:
+			out = append(out, fmt.Sprintf("%s %s at %s lies beyond the latency grid (%s)", what, journey.FormatDuration(d), n.path, g))
+		case d < minDeadlineCells*g.Delta:
+			out = append(out, fmt.Sprintf("%s %s at %s spans fewer than %d cells of the latency grid (%s)", what, journey.FormatDuration(d), n.path, minDeadlineCells, g))
+		}
+	}
+	for i := range m.t.nodes {
+		n := &m.t.nodes[i]
+		if !m.timed[i] {
+			continue
+		}
+		switch src := n.src.(type) {
+		case *journey.Timeout:
+			check(n, "Timeout", src.Timeout)
+		case *journey.Retry:
+			check(n, "Retry perTryTimeout", src.PerTryTimeout)
+		case *journey.Race:
+			check(n, "Race hedge", src.HedgeAfter)
+		}
+	}
+	return out
 }
 
 // reference returns the quantile whose resolution the grid is tuned for:

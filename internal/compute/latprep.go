@@ -140,6 +140,7 @@ func newLatency(m *latModel, q float64, curves bool, o prepOpts) *latency {
 		return nil
 	})
 	k := l.mg.c.Grid().K
+	t.inexact = m.unresolved(l.mg.c.Grid())
 	var lowerKeep []bool
 	l.shares, l.perturb = sharesOK(k), perturbOK(k)
 	if l.perturb {

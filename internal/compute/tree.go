@@ -83,8 +83,12 @@ type tree struct {
 	plus     []float64 // per node: A+
 	minus    []float64 // per node: A−
 	notes    []string  // journey-level notes found while compiling
-	marked   []bool    // per node: scratch for perturb
-	s        scratch
+	// inexact lists the reasons why numbers of this tree are not computed
+	// to their stated accuracy (deadlines the latency grid cannot
+	// resolve); the decision becomes REVIEW.
+	inexact []string
+	marked  []bool // per node: scratch for perturb
+	s       scratch
 	// lat, when set, holds the kept latency curves perturb re-evaluates to
 	// recompute late fractions.
 	lat *latency

@@ -88,12 +88,17 @@ func (c *Calc) Retry(f Flavour, attempts int, tau, backoff float64, n Sub) Sub {
 	clear(v)
 	w := 1 - d.value
 	period := tau + backoff
+	last := c.g.Time(c.g.K - 1)
 	for j := range attempts {
+		start := float64(j) * period
 		coef := math.Pow(w, float64(j))
 		if f == FreeUpper {
 			coef = 1
 		}
-		c.addAttempt(f, v, n, d, float64(j)*period, coef)
+		if start > last || coef == 0 {
+			break // later attempts add nothing on the grid
+		}
+		c.addAttempt(f, v, n, d, start, coef)
 	}
 	mass := 1 - math.Pow(w, float64(attempts))
 	if f == FreeUpper {

@@ -4,6 +4,7 @@ package govern
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -26,6 +27,9 @@ type Bounds struct {
 	Optimistic, Pessimistic float64
 	// Latency holds the latency numbers, or nil when there are none.
 	Latency *LatencyBounds
+	// Inexact lists why some numbers are not computed to their stated
+	// accuracy; each makes the decision at least REVIEW.
+	Inexact []string
 }
 
 // LatencyBounds are the three latency numbers for the objective's quantile.
@@ -42,7 +46,9 @@ type Decision struct {
 // Decide applies the journey's governance policy to its bounds: FAIL when
 // the bound named by useBoundsForAutomation misses an objective; REVIEW when
 // the model needs a human (domains disagree, model confidence below
-// minConfidence); PASS otherwise. Reasons for every finding are kept, so a
+// minConfidence) or when some number is not computed to its stated
+// accuracy (then even a failing bound only says REVIEW: it cannot be
+// trusted); PASS otherwise. Reasons for every finding are kept, so a
 // FAIL also lists what would need review.
 func Decide(j *model.Journey, b Bounds) Decision {
 	var fails, reviews []string
@@ -62,8 +68,8 @@ func Decide(j *model.Journey, b Bounds) Decision {
 	if lo := j.Objective.Latency; lo != nil && b.Latency != nil {
 		name, v := latencyBound(g.LatencyBound, b.Latency)
 		if v > lo.ThresholdSeconds {
-			fails = append(fails, fmt.Sprintf("latency: p%s %s %.4gs exceeds the threshold %.4gs",
-				quantileName(lo.Quantile), name, v, lo.ThresholdSeconds))
+			fails = append(fails, fmt.Sprintf("latency: p%s %s %s exceeds the threshold %s",
+				quantileName(lo.Quantile), name, seconds(v), seconds(lo.ThresholdSeconds)))
 		}
 	}
 	reviews = append(reviews, missingLatency(j, b)...)
@@ -72,7 +78,13 @@ func Decide(j *model.Journey, b Bounds) Decision {
 		reviews = append(reviews, fmt.Sprintf("discovered model %s has confidence %.2f, below minConfidence %.2f",
 			d.Name, d.Confidence, g.MinConfidence))
 	}
+	var inexact []string
+	for _, r := range b.Inexact {
+		inexact = append(inexact, "not computed to the stated accuracy: "+r)
+	}
 	switch {
+	case len(inexact) > 0: // numbers that cannot be trusted decide nothing
+		return Decision{Verdict: Review, Reasons: slices.Concat(inexact, fails, reviews)}
 	case len(fails) > 0:
 		return Decision{Verdict: Fail, Reasons: append(fails, reviews...)}
 	case len(reviews) > 0:
@@ -121,4 +133,15 @@ func passReasons(j *model.Journey, b Bounds) []string {
 
 func pct(v float64) string { return fmt.Sprintf("%.6g%%", v*100) }
 
-func quantileName(q float64) string { return fmt.Sprintf("%g", q*100) }
+// quantileName renders q as a percentile name: 0.99 → "99", 0.999 → "99.9"
+// (six significant digits, so that 0.999·100 does not print as
+// 99.89999999999999).
+func quantileName(q float64) string { return fmt.Sprintf("%.6g", q*100) }
+
+// seconds renders a latency for a reason: "0.4123s", or "unbounded".
+func seconds(v float64) string {
+	if math.IsInf(v, 1) {
+		return "unbounded"
+	}
+	return fmt.Sprintf("%.4gs", v)
+}

@@ -1,6 +1,7 @@
 package govern
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -29,6 +30,12 @@ func withLeaves(j *model.Journey) *model.Journey {
 	return j
 }
 
+func newJourney999() *model.Journey {
+	j := newJourney(0.99, "pessimistic", nil)
+	j.Objective.Latency.Quantile = 0.999
+	return j
+}
+
 func TestDecide(t *testing.T) {
 	low := &model.Discovered{Name: "m", Confidence: 0.78}
 	high := &model.Discovered{Name: "m", Confidence: 0.9}
@@ -49,6 +56,9 @@ func TestDecide(t *testing.T) {
 		{"fail keeps review reasons", newJourney(0.995, "pessimistic", low), Bounds{Optimistic: 0.9975, Pessimistic: 0.9925}, Fail, "below minConfidence"},
 		{"latency over threshold", newJourney(0.99, "pessimistic", nil), Bounds{Optimistic: 0.9975, Pessimistic: 0.9925, Latency: &LatencyBounds{Estimate: 0.3, UpperConfidence: 0.45, UpperBound: 0.6}}, Fail, "latency: p99 upper confidence bound 0.45s exceeds the threshold 0.4s"},
 		{"latency within threshold", newJourney(0.99, "pessimistic", nil), Bounds{Optimistic: 0.9975, Pessimistic: 0.9925, Latency: &LatencyBounds{Estimate: 0.3, UpperConfidence: 0.35, UpperBound: 0.6}}, Pass, ""},
+		{"inexact numbers decide nothing", newJourney(0.995, "pessimistic", nil), Bounds{Optimistic: 0.9975, Pessimistic: 0.9925, Inexact: []string{"Retry perTryTimeout 50ms spans fewer than 4 cells"}}, Review, "not computed to the stated accuracy: Retry perTryTimeout"},
+		{"unbounded latency", newJourney(0.99, "pessimistic", nil), Bounds{Optimistic: 0.9975, Pessimistic: 0.9925, Latency: &LatencyBounds{Estimate: 0.3, UpperConfidence: math.Inf(1), UpperBound: math.Inf(1)}}, Fail, "upper confidence bound unbounded exceeds the threshold 0.4s"},
+		{"p99.9 named", newJourney999(), Bounds{Optimistic: 0.9975, Pessimistic: 0.9925, Latency: &LatencyBounds{Estimate: 0.3, UpperConfidence: 0.45, UpperBound: 0.6}}, Fail, "latency: p99.9 upper"},
 		{"latency evidence missing", withLeaves(newJourney(0.99, "pessimistic", nil)), Bounds{Optimistic: 0.9975, Pessimistic: 0.9925, Latency: &LatencyBounds{Estimate: 0.3, UpperConfidence: 0.35, UpperBound: 0.6}}, Review, "no latency evidence for b"},
 	}
 	for _, tc := range tests {

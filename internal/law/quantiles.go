@@ -93,7 +93,7 @@ func (q *Quantiles) Scale(c float64) Law {
 func (q *Quantiles) String() string {
 	var parts []string
 	for _, p := range q.points {
-		parts = append(parts, fmt.Sprintf("p%g=%s", p.P*100, seconds(p.Seconds)))
+		parts = append(parts, fmt.Sprintf("p%.6g=%s", p.P*100, seconds(p.Seconds)))
 	}
 	return "quantiles(" + strings.Join(parts, ", ") + ")"
 }

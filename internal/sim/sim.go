@@ -167,8 +167,15 @@ func Simulate(j *model.Journey, opts Options) (Result, error) {
 	prog := newProgress(opts.Progress, opts.Samples)
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var crashed atomic.Value // a worker's panic, reported as an error
 	for range workers {
 		wg.Go(func() {
+			defer func() {
+				if r := recover(); r != nil {
+					crashed.Store(fmt.Sprint(r))
+					next.Store(int64(blocks)) // stop the other workers
+				}
+			}()
 			w := newWalker(p, corr)
 			for {
 				b := int(next.Add(1) - 1)
@@ -184,6 +191,9 @@ func Simulate(j *model.Journey, opts Options) (Result, error) {
 		})
 	}
 	wg.Wait()
+	if r := crashed.Load(); r != nil {
+		return Result{}, fmt.Errorf("internal error in the simulator: %v", r)
+	}
 	lat := mergeRuns(times, counts, blockSize)
 	a := float64(len(lat)) / float64(opts.Samples)
 	return Result{

@@ -62,7 +62,7 @@ func (r *resolver) availability(name string, c *v1alpha1.Component, level float6
 func (r *resolver) inlineAvailability(name string, a *v1alpha1.AvailabilityEvidence, level float64) model.Availability {
 	if a.Value != nil {
 		v := *a.Value
-		if !(v > 0 && v <= 1) {
+		if !(v > 0 && v <= 1) && !reported(v) {
 			r.diags.Errorf(a.Pos, "component %q: availability must be in (0, 1], got %s", name, journey.FormatFloat(v))
 		}
 		return model.Availability{Point: v, Lower: v, Source: "inline"}
@@ -71,6 +71,9 @@ func (r *resolver) inlineAvailability(name string, a *v1alpha1.AvailabilityEvide
 		return model.Availability{Point: 1, Lower: 1} // reported while decoding
 	}
 	good, total := *a.Good, *a.Total
+	if reported(good) || reported(total) {
+		return model.Availability{Point: 1, Lower: 1}
+	}
 	if !(total > 0 && good >= 0 && good <= total) || math.IsInf(total, 0) {
 		r.diags.Errorf(a.Pos, "component %q: need 0 <= good <= total and total > 0, got good=%s total=%s",
 			name, journey.FormatFloat(good), journey.FormatFloat(total))

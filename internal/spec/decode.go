@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -222,6 +223,12 @@ func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, what string) {
 		f, err := parseNumber(n)
 		if err != nil {
 			d.errorf(n, "%s must be a number, not %q", what, n.Value)
+			v.SetFloat(math.NaN()) // reported: later range checks skip it
+			return
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			d.errorf(n, "%s must be a finite number, not %q", what, n.Value)
+			v.SetFloat(math.NaN())
 			return
 		}
 		v.SetFloat(f)

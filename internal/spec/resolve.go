@@ -2,6 +2,7 @@ package spec
 
 import (
 	"maps"
+	"math"
 	"path"
 	"slices"
 	"strconv"
@@ -161,7 +162,7 @@ func (r *resolver) objective(o *v1alpha1.Objectives, docPos diag.Pos) model.Obje
 		return out
 	}
 	if a := o.Availability; a != nil {
-		if !(a.Target > 0 && a.Target < 1) {
+		if !(a.Target > 0 && a.Target < 1) && !reported(a.Target) {
 			r.diags.Errorf(a.Pos, "availability target must be between 0 and 1 (exclusive), got %s", journey.FormatFloat(a.Target))
 		}
 		out.Availability, out.Window = a.Target, r.window(a.Window, a.Pos)
@@ -266,11 +267,16 @@ func (r *resolver) unit(v float64, pos diag.Pos, what string, closed bool) float
 	if !closed {
 		ok = v > 0 && v < 1
 	}
-	if !ok {
+	if !ok && !reported(v) {
 		r.diags.Errorf(pos, "%s must be between 0 and 1, got %s", what, journey.FormatFloat(v))
 	}
 	return v
 }
+
+// reported tells a number that failed to decode (the decoder stores NaN
+// after reporting it, and refuses NaN written in the input), so that range
+// checks do not report it a second time.
+func reported(v float64) bool { return math.IsNaN(v) }
 
 func (r *resolver) checkDomainRules(fd *v1alpha1.FailureDomains) {
 	if fd == nil {

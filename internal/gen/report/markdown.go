@@ -49,7 +49,7 @@ func writeBounds(b *strings.Builder, r Report) {
 	fmt.Fprintf(b, "| availability A− (shared fate, lower evidence) | %.8f | %s |\n", r.Availability.Pessimistic, target)
 	if l := r.Latency; l != nil {
 		th := fmt.Sprintf("≤ %s", secs(r.Objective.LatencyThreshold))
-		q := fmt.Sprintf("p%g", l.Quantile*100)
+		q := fmt.Sprintf("p%.6g", l.Quantile*100)
 		fmt.Fprintf(b, "| latency %s estimate | %s | %s |\n", q, secs(l.EstimateSeconds), th)
 		fmt.Fprintf(b, "| latency %s upper confidence | %s | %s |\n", q, secs(l.UpperConfidenceSeconds), th)
 		fmt.Fprintf(b, "| latency %s dependence-free upper bound | %s | %s |\n", q, secs(l.UpperBoundSeconds), th)

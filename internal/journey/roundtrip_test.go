@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"github.com/emac-dev/emac/internal/limits"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -180,7 +181,31 @@ func FuzzParse(f *testing.F) {
 		}
 		Validate(n, map[string]bool{}, map[string]float64{"p": 0.5})
 		Bind(n, map[string]float64{"p": 0.5})
+		checkSizeInvariant(t, n)
 	})
+}
+
+// checkSizeInvariant asserts that CheckSize reports a tree exactly when it
+// exceeds small limits.
+func checkSizeInvariant(t *testing.T, n Node) {
+	t.Helper()
+	lim := limits.Limits{Nodes: 12, Depth: 4, Branches: 5, RetryAttempts: 4}
+	nodes, depth, over := 0, 0, false
+	var walk func(n Node, d int)
+	walk = func(n Node, d int) {
+		nodes, depth = nodes+1, max(depth, d)
+		if r, ok := n.(*Retry); len(n.Children()) > lim.Branches || ok && r.Attempts > lim.RetryAttempts {
+			over = true
+		}
+		for _, c := range n.Children() {
+			walk(c, d+1)
+		}
+	}
+	walk(n, 1)
+	over = over || nodes > lim.Nodes || depth > lim.Depth
+	if got := CheckSize(n, lim).HasErrors(); got != over {
+		t.Fatalf("CheckSize(%s) reports %v; %d nodes, depth %d, over a limit: %v", n, got, nodes, depth, over)
+	}
 }
 
 // checkColumns asserts that every diagnostic points into the source (or

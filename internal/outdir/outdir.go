@@ -199,7 +199,8 @@ func writeStage(parent, prefix string, files map[string][]byte) (string, error) 
 	}
 	for _, p := range slices.Sorted(maps.Keys(files)) {
 		name := filepath.Join(stage, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(name), 0o755); err == nil {
+		err := os.MkdirAll(filepath.Dir(name), 0o755)
+		if err == nil {
 			err = os.WriteFile(name, files[p], 0o644)
 		}
 		if err != nil {

@@ -89,6 +89,9 @@ func FuzzEmitTraces(f *testing.F) {
 		n, ok := 0, 0
 		st, err := sim.EmitTraces(j, sim.EmitOptions{Requests: 30, Seed: uint64(len(data)), Correlation: sim.Gaussian(0.5)},
 			func(ss []trace.Span) error {
+				if max := 1 + 2*maxCalls(j.Root); len(ss) > max {
+					t.Fatalf("%s: a trace of %d spans, more than the %d its calls allow", j.Root, len(ss), max)
+				}
 				r, err := parseTrace(ss)
 				n++
 				if !r.root.Error {
@@ -103,4 +106,29 @@ func FuzzEmitTraces(f *testing.F) {
 			t.Fatalf("%s: stats %+v after %d traces, %d successful", j.Root, st, n, ok)
 		}
 	})
+}
+
+// maxCalls bounds the calls one request of tree n makes: the spans of a
+// trace (a root, and a client and a server span per call) stay within
+// 1 + 2·maxCalls, which the readers' spans-per-trace limit relies on.
+func maxCalls(n journey.Node) int {
+	switch n := n.(type) {
+	case *journey.Leaf:
+		return 1
+	case *journey.Skip:
+		return 0
+	case *journey.Cond:
+		m := 0
+		for _, c := range n.Branches {
+			m = max(m, maxCalls(c))
+		}
+		return m
+	case *journey.Retry:
+		return n.Attempts * maxCalls(n.Target)
+	}
+	total := 0
+	for _, c := range n.Children() {
+		total += maxCalls(c)
+	}
+	return total
 }

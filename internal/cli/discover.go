@@ -3,16 +3,20 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/emac-dev/emac/internal/evidence/infer"
 	"github.com/emac-dev/emac/internal/evidence/infra"
 	"github.com/emac-dev/emac/internal/evidence/trace"
+	"github.com/emac-dev/emac/internal/limits"
 )
 
 type discoverFlags struct {
@@ -51,11 +55,17 @@ sub-trees rooted at spans of that operation wherever they occur. Without
 The model is written to -o MODEL (atomically) as a DiscoveredJourneyModel;
 compare it with the accepted one with 'emac diff PATH --model MODEL'.
 Malformed input stops with file and position; individual bad spans are
-skipped and counted. Memory: the reader streams (one OTLP resourceSpans
-element, Jaeger trace or Zipkin span at a time); the journey instances are
-kept for inference, a few hundred bytes each, under a soft limit of 512 MiB
-(GOMEMLIMIT overrides it). Exit 0 when the model (or the list) was produced, 2 on
-bad input.`,
+skipped and counted; a span read again (the same trace and span IDs, as
+at-least-once export repeats batches) is dropped with a warning. Input that
+is none of the formats stops at once. Memory: the reader streams (one OTLP
+resourceSpans element, Jaeger trace or Zipkin span at a time); the journey
+instances are kept for inference, a few hundred bytes each, under a soft
+limit of 512 MiB (GOMEMLIMIT overrides it). Every input is bounded: each
+trace file by --max-trace-bytes after decompression, each trace by
+--max-spans-per-trace, each manifest or mesh file by --max-file-bytes,
+the journey's distinct components by --max-components; going over one
+stops with a message naming it. Exit 0 when the model (or the list) was
+produced, 2 on bad input.`,
 		Example: `  emac simulate examples/checkout --emit-traces traces.jsonl
   emac discover --traces traces.jsonl
   emac discover --traces traces.jsonl --journey "gateway checkout" -o discovered.yaml
@@ -88,42 +98,20 @@ bad input.`,
 const discoverMemoryLimit = 512 << 20
 
 func (e *env) runDiscover(f discoverFlags) error {
-	if len(f.traces) == 0 {
-		return badInput(errors.New("discover needs --traces FILE or DIR"))
+	lim := e.limits.Or()
+	if err := checkDiscoverFlags(f); err != nil {
+		return badInput(err)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(discoverMemoryLimit))
 	}
-	ev, err := readInfra(f)
+	ev, err := readInfra(f, lim)
 	if err != nil {
 		return badInput(err)
 	}
-	b := infer.NewBuilder(infer.Options{Journey: f.journey})
-	src := ""
-	asm := trace.NewAssembler(f.window, func(spans []trace.Span) error {
-		b.Add(src, spans)
-		return nil
-	})
-	start := time.Now()
-	st, err := trace.Read(f.traces, trace.Options{Format: f.format, Progress: e.byteProgress("reading traces")},
-		func(file string, s *trace.Span) error {
-			src = file
-			return asm.Add(s)
-		})
-	if err == nil {
-		err = asm.Close()
-	}
-	if err != nil {
+	b := infer.NewBuilder(infer.Options{Journey: f.journey, MaxComponents: lim.Components})
+	if err := e.readTraces(f, lim, b); err != nil {
 		return badInput(err)
-	}
-	for _, w := range st.Warnings {
-		fmt.Fprintf(e.stderr, "warning: %s\n", w)
-	}
-	as := asm.Stats()
-	fmt.Fprintf(e.stderr, "read %d spans from %d files (%d skipped) into %d traces in %s\n",
-		st.Spans, st.Files, st.Skipped, as.Traces, time.Since(start).Round(time.Millisecond))
-	if as.Reopened > 0 {
-		fmt.Fprintf(e.stderr, "warning: %d traces were split because their spans lay more than --window %d spans apart\n", as.Reopened, f.window)
 	}
 	if f.journey == "" {
 		cs := b.Candidates()
@@ -137,6 +125,91 @@ func (e *env) runDiscover(f discoverFlags) error {
 	if err != nil {
 		return badInput(err)
 	}
+	return e.writeModel(f, m, ev)
+}
+
+// checkDiscoverFlags refuses flag values that make no sense (the limits
+// are checked for every command by the root).
+func checkDiscoverFlags(f discoverFlags) error {
+	if len(f.traces) == 0 {
+		return errors.New("discover needs --traces FILE or DIR")
+	}
+	if f.window < 1 {
+		return fmt.Errorf("--window must be at least 1, got %d", f.window)
+	}
+	return nil
+}
+
+// readTraces reads the traces into b, assembling them under the limits,
+// and reports what was read on stderr.
+func (e *env) readTraces(f discoverFlags, lim limits.Limits, b *infer.Builder) error {
+	src := ""
+	asm := trace.NewAssembler(f.window, func(spans []trace.Span) error {
+		b.Add(src, spans)
+		return nil
+	})
+	asm.LimitSpans(lim.SpansPerTrace)
+	start := time.Now()
+	opts := trace.Options{Format: f.format, MaxBytes: lim.TraceBytes, Progress: e.byteProgress("reading traces")}
+	st, err := trace.Read(f.traces, opts, func(file string, s *trace.Span) error {
+		src = file
+		return asm.Add(s)
+	})
+	if err == nil {
+		err = asm.Close()
+	}
+	if errors.Is(err, trace.ErrNotTraces) && f.format == "" {
+		err = fmt.Errorf("%w; force a format with --input-format", err)
+	}
+	if err != nil {
+		return err
+	}
+	for _, w := range st.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+	as := asm.Stats()
+	fmt.Fprintf(e.stderr, "read %d spans from %d files (%d skipped) into %d traces in %s\n",
+		st.Spans, st.Files, st.Skipped, as.Traces, time.Since(start).Round(time.Millisecond))
+	if as.Duplicates > 0 {
+		fmt.Fprintf(e.stderr, "warning: dropped %d duplicate spans (trace and span IDs read before, as at-least-once export repeats them)\n", as.Duplicates)
+	}
+	if as.Reopened > 0 {
+		fmt.Fprintf(e.stderr, "warning: %d traces were split because their spans lay more than --window %d spans apart\n", as.Reopened, f.window)
+	}
+	return noSpans(f.traces, st)
+}
+
+// noSpans explains an input that held no spans: no files, or files of
+// the formats named that held none (or only invalid ones).
+func noSpans(paths []string, st trace.Stats) error {
+	where := strings.Join(paths, ", ")
+	switch {
+	case st.Files == 0:
+		return fmt.Errorf("no trace files under %s (directories are searched for regular files, hidden ones left out)", where)
+	case st.Spans > 0:
+		return nil
+	}
+	var formats []string
+	for _, f := range slices.Sorted(maps.Keys(st.Formats)) {
+		n, files := st.Formats[f], "files"
+		if n == 1 {
+			files = "file"
+		}
+		if f == "" {
+			formats = append(formats, fmt.Sprintf("%d empty %s", n, files))
+		} else {
+			formats = append(formats, fmt.Sprintf("%d %s read as %s", n, files, f))
+		}
+	}
+	msg := fmt.Sprintf("no spans were read from %s (%s)", where, strings.Join(formats, ", "))
+	if st.Skipped > 0 {
+		msg += fmt.Sprintf("; all %d spans were skipped as invalid (see the warnings)", st.Skipped)
+	}
+	return errors.New(msg)
+}
+
+// writeModel writes the model to -o (atomically) or standard output.
+func (e *env) writeModel(f discoverFlags, m *infer.Model, ev infra.Evidence) error {
 	name := f.name
 	if name == "" {
 		_, name = splitOperation(m.Journey)
@@ -152,22 +225,34 @@ func (e *env) runDiscover(f discoverFlags) error {
 	if err := writeFileAtomically(f.output, data); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote %s: %s (confidence %.2f, %d traces)\n", f.output, m.Root, m.Confidence, m.Traces)
+	fmt.Fprintf(e.stderr, "wrote %s: %s (confidence %.2f, %d traces)\n", f.output, shorten(m.Root.String(), 200), m.Confidence, m.Traces)
 	return nil
 }
 
-// readInfra reads the --k8s and --mesh evidence.
-func readInfra(f discoverFlags) (infra.Evidence, error) {
+// shorten cuts s to about n bytes (at a rune boundary) with an ellipsis.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// readInfra reads the --k8s and --mesh evidence, each file bounded by
+// lim.FileBytes.
+func readInfra(f discoverFlags, lim limits.Limits) (infra.Evidence, error) {
 	var evs []infra.Evidence
 	if len(f.k8s) > 0 {
-		ev, err := infra.ReadKubernetes(f.k8s, infra.KubeOptions{Cluster: f.cluster})
+		ev, err := infra.ReadKubernetes(f.k8s, infra.KubeOptions{Cluster: f.cluster, MaxFileBytes: lim.FileBytes})
 		if err != nil {
 			return infra.Evidence{}, err
 		}
 		evs = append(evs, ev)
 	}
 	if len(f.mesh) > 0 {
-		ev, err := infra.ReadMesh(f.mesh)
+		ev, err := infra.ReadMesh(f.mesh, infra.MeshOptions{MaxFileBytes: lim.FileBytes})
 		if err != nil {
 			return infra.Evidence{}, err
 		}

@@ -19,4 +19,5 @@ func addLimitFlags(fs *pflag.FlagSet, l *limits.Limits) {
 	fs.IntVar(&l.Branches, limits.FlagBranches, d.Branches, "most children of one operator (KofN n, Race, Parallel, Cond, Series)")
 	fs.IntVar(&l.Samples, limits.FlagSamples, d.Samples, "most requests 'emac simulate' plays")
 	fs.IntVar(&l.LeafSamples, limits.FlagLeafSamples, d.LeafSamples, "most latency samples in one component's evidence")
+	fs.IntVar(&l.Components, limits.FlagComponents, d.Components, "most distinct components discover infers one journey over")
 }

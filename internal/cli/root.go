@@ -144,6 +144,12 @@ not be written), 3 an internal error (a bug: please report it).`,
 			return badInput(errors.New("a command is needed (see the list above)"))
 		},
 		Version:       Version,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if err := e.limits.Validate(); err != nil {
+				return badInput(err)
+			}
+			return nil
+		},
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

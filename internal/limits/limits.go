@@ -40,6 +40,9 @@ type Limits struct {
 	// LeafSamples bounds the latency samples of one component's evidence
 	// (an inline samples list or a samplesFile).
 	LeafSamples int
+	// Components bounds the distinct components discovery infers one
+	// journey over (inference relates every pair of them).
+	Components int
 }
 
 // The flag of each limit, as written on the command line.
@@ -53,6 +56,7 @@ const (
 	FlagBranches      = "max-branches"
 	FlagSamples       = "max-samples"
 	FlagLeafSamples   = "max-leaf-samples"
+	FlagComponents    = "max-components"
 )
 
 // Default returns the limits emac uses unless told otherwise. They are
@@ -70,6 +74,7 @@ func Default() Limits {
 		Branches:      10_000,
 		Samples:       100_000_000,
 		LeafSamples:   1_000_000,
+		Components:    1_000,
 	}
 }
 
@@ -95,7 +100,28 @@ func (l Limits) Or() Limits {
 	l.Branches = pick(l.Branches, d.Branches)
 	l.Samples = pick(l.Samples, d.Samples)
 	l.LeafSamples = pick(l.LeafSamples, d.LeafSamples)
+	l.Components = pick(l.Components, d.Components)
 	return l
+}
+
+// Validate refuses a limit below 1 (set on the command line, a zero or a
+// negative value would switch the limit off or make every input fail),
+// naming its flag.
+func (l Limits) Validate() error {
+	for _, c := range []struct {
+		flag string
+		v    int64
+	}{
+		{FlagFileBytes, l.FileBytes}, {FlagTraceBytes, l.TraceBytes}, {FlagSpansPerTrace, int64(l.SpansPerTrace)},
+		{FlagNodes, int64(l.Nodes)}, {FlagDepth, int64(l.Depth)}, {FlagRetryAttempts, int64(l.RetryAttempts)},
+		{FlagBranches, int64(l.Branches)}, {FlagSamples, int64(l.Samples)}, {FlagLeafSamples, int64(l.LeafSamples)},
+		{FlagComponents, int64(l.Components)},
+	} {
+		if c.v < 1 {
+			return fmt.Errorf("--%s must be at least 1, got %d", c.flag, c.v)
+		}
+	}
+	return nil
 }
 
 // Error says that an input went over a limit.
@@ -148,9 +174,10 @@ func IsLimit(err error) bool {
 // returning io.EOF, so that an endless stream (/dev/zero, a pipe that never
 // closes its write end) stops at the limit rather than filling memory.
 type Reader struct {
-	R   io.Reader
-	N   int64 // bytes still allowed
-	Err *Error
+	R    io.Reader
+	N    int64 // bytes still allowed
+	Err  *Error
+	over bool // the limit was hit: fail without reading again
 }
 
 // NewReader returns a Reader that allows n bytes of r before failing with
@@ -160,11 +187,15 @@ func NewReader(r io.Reader, n int64, what, flag string) *Reader {
 }
 
 func (l *Reader) Read(p []byte) (int, error) {
+	if l.over {
+		return 0, l.Err
+	}
 	if l.N <= 0 {
 		// One byte more tells a file of exactly N bytes from a longer one.
 		var one [1]byte
 		n, err := l.R.Read(one[:])
 		if n > 0 {
+			l.over = true
 			return 0, l.Err
 		}
 		return 0, err

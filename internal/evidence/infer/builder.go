@@ -172,8 +172,13 @@ func (b *Builder) journeyRoots(t *traceIndex) []int {
 		}
 		return out
 	}
+	match := make([]bool, len(t.spans))
 	for i := range t.spans {
-		if b.matches(&t.spans[i]) && !t.hasAncestor(i, func(j int) bool { return b.matches(&t.spans[j]) }) {
+		match[i] = b.matches(&t.spans[i])
+	}
+	above := t.ancestorMatches(match)
+	for i := range t.spans {
+		if match[i] && !above[i] {
 			out = append(out, i)
 		}
 	}

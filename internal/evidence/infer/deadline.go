@@ -13,6 +13,10 @@ type deadlineScan struct {
 	blocks    []block
 	blockOf   map[int32]int
 	explained map[[2]int]bool
+	// cutsUpTo[b] counts the unexplained cuts of blocks 0..b−1; viewsOf[b]
+	// the views calling block b (see index).
+	cutsUpTo []int
+	viewsOf  []int
 }
 
 // deadlines finds the Timeouts among Series blocks: a run of blocks i..j
@@ -24,10 +28,13 @@ func (d *decomposer) deadlines(blocks []block, vs []view) []block {
 	s := &deadlineScan{d: d, vs: vs, blocks: blocks, explained: map[[2]int]bool{}}
 	for {
 		s.index()
+		if !s.possible() {
+			return s.blocks
+		}
 		merged := false
 		for length := 1; length <= len(s.blocks) && !merged; length++ {
 			for i := 0; i+length <= len(s.blocks); i++ {
-				if s.try(i, i+length-1) {
+				if s.worthTrying(i, i+length-1) && s.try(i, i+length-1) {
 					merged = true
 					break
 				}
@@ -39,6 +46,8 @@ func (d *decomposer) deadlines(blocks []block, vs []view) []block {
 	}
 }
 
+// index maps components to blocks and counts, per block, the unexplained
+// cuts of its calls (cumulated in cutsUpTo) and the views calling it.
 func (s *deadlineScan) index() {
 	s.blockOf = map[int32]int{}
 	for i, b := range s.blocks {
@@ -46,6 +55,45 @@ func (s *deadlineScan) index() {
 			s.blockOf[c] = i
 		}
 	}
+	s.cutsUpTo = make([]int, len(s.blocks)+1)
+	s.viewsOf = make([]int, len(s.blocks))
+	last := make([]int, len(s.blocks))
+	for vi := range s.vs {
+		for ci, c := range s.vs[vi].calls {
+			b := s.blockOf[c.comp]
+			if c.st == stCut && !s.explained[[2]int{vi, ci}] {
+				s.cutsUpTo[b+1]++
+			}
+			if last[b] != vi+1 {
+				last[b] = vi + 1
+				s.viewsOf[b]++
+			}
+		}
+	}
+	for b := range s.blocks {
+		s.cutsUpTo[b+1] += s.cutsUpTo[b]
+	}
+}
+
+// possible reports whether any run of blocks could hold the evidence a
+// deadline needs: minEvidence cuts, or cuts and fallback starts.
+func (s *deadlineScan) possible() bool {
+	if len(s.blocks) == 0 {
+		return false
+	}
+	return s.cutsUpTo[len(s.blocks)]+slices.Max(s.viewsOf) >= minEvidence
+}
+
+// worthTrying is a necessary condition for try(i, j), checked in O(1):
+// the run's cuts, with the starts of the block after it as a fallback,
+// reach minEvidence.
+func (s *deadlineScan) worthTrying(i, j int) bool {
+	cuts := s.cutsUpTo[j+1] - s.cutsUpTo[i]
+	fb := 0
+	if j+1 < len(s.blocks) && s.blocks[j+1].tau == 0 {
+		fb = s.viewsOf[j+1]
+	}
+	return cuts+fb >= minEvidence
 }
 
 // origin returns the start of blocks i..j in view v: the node's origin for

@@ -87,6 +87,45 @@ func (t *traceIndex) hasAncestor(i int, f func(int) bool) bool {
 	return false
 }
 
+// ancestorMatches returns, for every span, whether a proper ancestor of
+// it has match set: hasAncestor for all spans at once, in time linear in
+// the spans. Each span's answer is computed once, from its parent's; the
+// spans of a parent cycle are each other's ancestors.
+func (t *traceIndex) ancestorMatches(match []bool) []bool {
+	const (
+		unknown = iota
+		visiting
+		done
+	)
+	state := make([]uint8, len(t.spans))
+	out := make([]bool, len(t.spans))
+	var path []int
+	for i := range t.spans {
+		path = path[:0]
+		j := i
+		for j >= 0 && state[j] == unknown {
+			state[j] = visiting
+			path = append(path, j)
+			j = t.parent[j]
+		}
+		above := false // whether a proper ancestor of path's last span matches
+		switch {
+		case j >= 0 && state[j] == done:
+			above = out[j] || match[j]
+		case j >= 0: // a cycle through j, which is on path
+			for _, k := range path[slices.Index(path, j):] {
+				above = above || match[k]
+			}
+		}
+		for k := len(path) - 1; k >= 0; k-- {
+			p := path[k]
+			out[p], state[p] = above, done
+			above = above || match[p]
+		}
+	}
+	return out
+}
+
 // isCall reports whether span s is an outgoing call: a client or producer
 // span, or an unspecified one naming its peer.
 func isCall(s *trace.Span) bool {

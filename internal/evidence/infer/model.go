@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/emac-dev/emac/internal/journey"
+	"github.com/emac-dev/emac/internal/limits"
 )
 
 // Model infers the journey model from the traces added so far. Without a
@@ -22,6 +23,10 @@ func (b *Builder) Model() (*Model, error) {
 	names, local := b.localComponents(g)
 	if len(names) == 0 {
 		return nil, fmt.Errorf("journey %q: its %d instances make no calls", g.op, len(g.insts))
+	}
+	if len(names) > b.opts.MaxComponents {
+		return nil, &limits.Error{What: fmt.Sprintf("journey %q: its %s distinct components", g.op, limits.Count(int64(len(names)))),
+			Limit: int64(b.opts.MaxComponents), Unit: "components", Flag: FlagMaxComponents}
 	}
 	insts := b.localInstances(g, local)
 	d := b.decomposer(names, insts)
@@ -201,18 +206,11 @@ func overall(m *Model) float64 {
 func stepGap(insts []instance, gap int64) int64 {
 	const bins = 20
 	var hist [bins]int
+	var ends []call
 	for _, in := range insts {
-		for _, c := range in.calls {
-			best := int64(-1)
-			for _, y := range in.calls {
-				if y.comp != c.comp && y.end <= c.start && y.end > best {
-					best = y.end
-				}
-			}
-			if best >= 0 && c.start-best <= gap {
-				hist[min(int((c.start-best)*bins/max(gap, 1)), bins-1)]++
-			}
-		}
+		ends = stepDelays(in.calls, gap, ends, func(delay int64) {
+			hist[min(int(delay*bins/max(gap, 1)), bins-1)]++
+		})
 	}
 	top := slices.Max(hist[:])
 	if top == 0 {
@@ -225,4 +223,41 @@ func stepGap(insts []instance, gap int64) int64 {
 		}
 	}
 	return min(gap, int64(last+1)*gap/bins*3/2)
+}
+
+// stepDelays calls fn, for each call c of cs (sorted by start) that
+// starts within gap of the latest end (≥ 0) of a call of another
+// component ending by c's start, with that delay. It sweeps the calls by
+// end, keeping the latest end and the latest end of another component,
+// so it takes O(n log n) for n calls. buf is scratch space, returned for
+// reuse.
+func stepDelays(cs []call, gap int64, buf []call, fn func(delay int64)) []call {
+	if !slices.IsSortedFunc(cs, func(a, b call) int { return cmp.Compare(a.start, b.start) }) {
+		cs = slices.SortedFunc(slices.Values(cs), func(a, b call) int { return cmp.Compare(a.start, b.start) })
+	}
+	ends := append(buf[:0], cs...)
+	slices.SortFunc(ends, func(a, b call) int { return cmp.Compare(a.end, b.end) })
+	var top, second call // latest end; latest end of another component
+	hasTop, hasSecond := false, false
+	k := 0
+	for _, c := range cs {
+		for ; k < len(ends) && ends[k].end <= c.start; k++ {
+			e := ends[k]
+			if e.end < 0 {
+				continue
+			}
+			if hasTop && e.comp != top.comp {
+				second, hasSecond = top, true
+			}
+			top, hasTop = e, true
+		}
+		best, ok := top.end, hasTop
+		if hasTop && top.comp == c.comp {
+			best, ok = second.end, hasSecond
+		}
+		if ok && c.start-best <= gap {
+			fn(c.start - best)
+		}
+	}
+	return ends
 }

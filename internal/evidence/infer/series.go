@@ -172,9 +172,11 @@ func (d *decomposer) series(S []int32, vs []view, depth int) journey.Node {
 	}
 	var kids []journey.Node
 	steps := make([][]view, len(blocks))
+	prev := newStepStates(vs)
 	for i := range blocks {
-		steps[i] = d.stepView(&blocks[i], i == 0, vs, kids)
+		steps[i] = d.stepView(&blocks[i], i == 0, vs, prev)
 		kids = append(kids, d.blockNode(&blocks[i], steps[i], depth))
+		d.advance(prev, kids[i], vs)
 	}
 	if len(kids) == 1 {
 		return kids[0]
@@ -199,34 +201,53 @@ func (d *decomposer) series(S []int32, vs []view, depth int) journey.Node {
 
 // stepView returns the views of block i: its calls, and its origin (the
 // node's for the first block, the block's first call for the others).
-// Block i is reached when the node is, the earlier steps (prev, replayed
-// over the instance's calls) ran and succeeded, and the last of them
-// ended more than the observed step gap before the node was stopped — a
-// rule that does not look at what block i itself did, so that Cond
+// Block i is reached when the node is, the earlier steps (prev: their
+// replay over the instance's calls) ran and succeeded, and the last of
+// them ended more than the observed step gap before the node was stopped
+// — a rule that does not look at what block i itself did, so that Cond
 // probabilities counted over reached views are unbiased.
-func (d *decomposer) stepView(b *block, first bool, vs []view, prev []journey.Node) []view {
+func (d *decomposer) stepView(b *block, first bool, vs []view, prev []stepState) []view {
+	i := 0
 	return restrict(vs, b.comps, func(v, nv *view) {
 		if !first && nv.present() {
 			nv.origin = firstStart(nv.calls)
 		}
-		nv.reached = v.reached && d.prevDone(v, prev)
+		nv.reached = v.reached && !prev[i].failed && prev[i].end+d.step < v.stop
+		i++
 	})
 }
 
-// prevDone reports whether the steps prev succeeded in view v and ended
-// more than the step gap before v was stopped.
-func (d *decomposer) prevDone(v *view, prev []journey.Node) bool {
-	end := v.origin
-	for _, n := range prev {
-		p := d.replay(n, v.calls)
-		if !p.ran || !p.ok {
-			return false
+// stepState is what the Series steps replayed so far show in one view:
+// whether one of them did not run or failed, and the end of the last one
+// that made calls (the view's origin before any).
+type stepState struct {
+	failed bool
+	end    int64
+}
+
+func newStepStates(vs []view) []stepState {
+	out := make([]stepState, len(vs))
+	for i := range vs {
+		out[i].end = vs[i].origin
+	}
+	return out
+}
+
+// advance replays step n over each view's calls and folds it into the
+// views' states, so that each step is replayed once per view.
+func (d *decomposer) advance(states []stepState, n journey.Node, vs []view) {
+	for i := range vs {
+		st := &states[i]
+		if st.failed {
+			continue
 		}
-		if p.end >= 0 {
-			end = p.end
+		p := d.replay(n, vs[i].calls)
+		if !p.ran || !p.ok {
+			st.failed = true
+		} else if p.end >= 0 {
+			st.end = p.end
 		}
 	}
-	return end+d.step < v.stop
 }
 
 func firstStart(cs []call) int64 {

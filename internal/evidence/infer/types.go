@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/emac-dev/emac/internal/journey"
+	"github.com/emac-dev/emac/internal/limits"
 )
 
 // Options configures a Builder. The zero value is usable: every field has
@@ -33,7 +34,22 @@ type Options struct {
 	// MaxExamples is the number of example trace IDs kept per component,
 	// node and domain (the lexicographically smallest); default 3.
 	MaxExamples int
+	// MaxComponents bounds the distinct components of the selected
+	// journey; default DefaultMaxComponents. The decomposition relates
+	// every pair of components, so its time and memory grow with their
+	// square: Model fails with a *limits.Error (flag FlagMaxComponents)
+	// beyond the bound instead of running out of memory.
+	MaxComponents int
 }
+
+// DefaultMaxComponents is Options.MaxComponents when unset: far more than
+// a reviewable journey calls, and small enough that the decomposition
+// takes well under a second and a few hundred MiB at worst.
+const DefaultMaxComponents = 1000
+
+// FlagMaxComponents is the command-line flag (without dashes) that sets
+// Options.MaxComponents, named in the limit's error.
+const FlagMaxComponents = limits.FlagComponents
 
 func (o Options) withDefaults() Options {
 	if o.SkewTolerance <= 0 {
@@ -50,6 +66,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxExamples <= 0 {
 		o.MaxExamples = 3
+	}
+	if o.MaxComponents <= 0 {
+		o.MaxComponents = DefaultMaxComponents
 	}
 	return o
 }

@@ -46,7 +46,7 @@ func TestBadInput(t *testing.T) {
 			var ev Evidence
 			var err error
 			if tt.mesh {
-				ev, err = ReadMesh(paths)
+				ev, err = ReadMesh(paths, MeshOptions{})
 			} else {
 				ev, err = ReadKubernetes(paths, KubeOptions{})
 			}

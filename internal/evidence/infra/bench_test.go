@@ -34,7 +34,7 @@ func BenchmarkParseKubernetes1000(b *testing.B) {
 
 func BenchmarkReadMeshBookinfo(b *testing.B) {
 	for b.Loop() {
-		if _, err := ReadMesh([]string{"testdata/mesh/bookinfo"}); err != nil {
+		if _, err := ReadMesh([]string{"testdata/mesh/bookinfo"}, MeshOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -6,8 +6,11 @@
 // # Input
 //
 // Paths are files or directories; a directory is read recursively, its
-// *.yaml, *.yml and *.json files in lexical order, like `kubectl apply -R
-// -f DIR`. Every YAML document is routed by apiVersion and kind; other
+// *.yaml, *.yml and *.json regular files in lexical order, like `kubectl
+// apply -R -f DIR`. Every file is untrusted: each is read up to a bound
+// (KubeOptions.MaxFileBytes, MeshOptions.MaxFileBytes; --max-file-bytes),
+// beyond which reading stops with a *limits.Error, so that /dev/zero or
+// an endless pipe cannot exhaust memory. Every YAML document is routed by apiVersion and kind; other
 // kinds are ignored, so both readers can be pointed at the same tree.
 // Kubernetes: apps/v1 Deployment, StatefulSet, DaemonSet; v1 Pod, Service,
 // Namespace and List. Istio: networking.istio.io v1, v1beta1 and v1alpha3

@@ -33,7 +33,8 @@ func addSeeds(f *testing.F) {
 var positioned = regexp.MustCompile(`^in\.yaml:\d+:\d+: `)
 
 // checkResult checks the reader's contract on any input: no panic (the
-// fuzzer's job), positioned errors, and sane, deterministic evidence.
+// fuzzer's job), positioned errors, and sane, deterministic evidence. (The
+// fuzz targets check the file bound first, with fuzzLoad.)
 func checkResult(t *testing.T, ev Evidence, err error, again func() (Evidence, error)) {
 	if err != nil {
 		var perr *Error
@@ -90,8 +91,9 @@ func checkRoute(t *testing.T, r Route) {
 func FuzzParseKubernetes(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		file := fuzzLoad(t, data)
 		parse := func() (Evidence, error) {
-			return ParseKubernetes([]File{{Name: "in.yaml", Data: data}}, KubeOptions{Cluster: "c"})
+			return ParseKubernetes([]File{file}, KubeOptions{Cluster: "c"})
 		}
 		ev, err := parse()
 		checkResult(t, ev, err, parse)
@@ -101,8 +103,9 @@ func FuzzParseKubernetes(f *testing.F) {
 func FuzzParseMesh(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		file := fuzzLoad(t, data)
 		parse := func() (Evidence, error) {
-			return ParseMesh([]File{{Name: "in.yaml", Data: data}})
+			return ParseMesh([]File{file})
 		}
 		ev, err := parse()
 		checkResult(t, ev, err, parse)

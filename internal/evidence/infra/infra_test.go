@@ -45,7 +45,7 @@ func TestGolden(t *testing.T) {
 			var ev Evidence
 			var err error
 			if tt.mesh {
-				ev, err = ReadMesh(tt.paths)
+				ev, err = ReadMesh(tt.paths, MeshOptions{})
 			} else {
 				ev, err = ReadKubernetes(tt.paths, tt.opts)
 			}

@@ -18,6 +18,9 @@ type KubeOptions struct {
 	// DefaultNamespace is the namespace of objects that name none
 	// ("default" when empty), as kubectl's context would supply it.
 	DefaultNamespace string
+	// MaxFileBytes bounds each file ReadKubernetes reads (see
+	// LoadFiles); 0 means limits.Default().FileBytes.
+	MaxFileBytes int64
 }
 
 // kubeObject is a manifest object read for its placement or naming.

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/emac-dev/emac/internal/diag"
+	"github.com/emac-dev/emac/internal/limits"
 )
 
 // File is one input file: its name (as shown in diagnostics and signals)
@@ -20,9 +22,16 @@ type File struct {
 
 // LoadFiles reads the files named by paths. A directory is read
 // recursively, like `kubectl apply -R -f DIR`: its *.yaml, *.yml and *.json
-// files in lexical path order. A path naming a file is read whatever its
-// extension. Files reached twice are read once.
-func LoadFiles(paths []string) ([]File, error) {
+// regular files (symbolic links to them included; pipes, sockets and
+// devices left out) in lexical path order. A path naming a file is read
+// whatever its extension and kind. Files reached twice are read once.
+// Each file is read up to maxBytes bytes (0: limits.Default().FileBytes);
+// a longer one, or an endless one such as /dev/zero, fails with a
+// *limits.Error naming limits.FlagFileBytes.
+func LoadFiles(paths []string, maxBytes int64) ([]File, error) {
+	if maxBytes <= 0 {
+		maxBytes = limits.Default().FileBytes
+	}
 	var files []File
 	seen := map[string]bool{}
 	for _, p := range paths {
@@ -35,17 +44,35 @@ func LoadFiles(paths []string) ([]File, error) {
 				continue
 			}
 			seen[name] = true
-			data, err := os.ReadFile(name)
+			f, err := os.Open(name)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", name, unwrapPathError(err))
 			}
-			files = append(files, File{Name: name, Data: data})
+			file, err := readFile(f, name, maxBytes)
+			f.Close()
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, file)
 		}
 	}
 	return files, nil
 }
 
-// expand lists the manifest files under p (p itself when it is a file).
+// readFile reads one input named name, up to maxBytes bytes.
+func readFile(r io.Reader, name string, maxBytes int64) (File, error) {
+	data, err := limits.ReadAll(r, maxBytes, "file "+name, limits.FlagFileBytes)
+	if err != nil {
+		if limits.IsLimit(err) {
+			return File{}, err
+		}
+		return File{}, fmt.Errorf("%s: %w", name, unwrapPathError(err))
+	}
+	return File{Name: name, Data: data}, nil
+}
+
+// expand lists the manifest files under p (p itself when it is not a
+// directory).
 func expand(p string) ([]string, error) {
 	info, err := os.Stat(p)
 	if err != nil {
@@ -59,13 +86,27 @@ func expand(p string) ([]string, error) {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, unwrapPathError(err))
 		}
-		if !d.IsDir() && isManifest(path) {
+		if !d.IsDir() && isManifest(path) && isRegular(path, d) {
 			names = append(names, path)
 		}
 		return nil
 	})
 	slices.Sort(names)
 	return names, err
+}
+
+// isRegular reports whether the directory entry at path is a regular
+// file or a symbolic link to one: reading a named pipe would wait for a
+// writer, and a device may never end.
+func isRegular(path string, d fs.DirEntry) bool {
+	if d.Type().IsRegular() {
+		return true
+	}
+	if d.Type()&fs.ModeSymlink == 0 {
+		return false
+	}
+	info, err := os.Stat(path)
+	return err == nil && info.Mode().IsRegular()
 }
 
 func isManifest(name string) bool {
@@ -85,20 +126,27 @@ func unwrapPathError(err error) error {
 }
 
 // ReadKubernetes reads Kubernetes manifests from files and directories (see
-// LoadFiles) and returns the workloads and failure-domain hypotheses they
-// support.
+// LoadFiles, bounded by opts.MaxFileBytes) and returns the workloads and
+// failure-domain hypotheses they support.
 func ReadKubernetes(paths []string, opts KubeOptions) (Evidence, error) {
-	files, err := LoadFiles(paths)
+	files, err := LoadFiles(paths, opts.MaxFileBytes)
 	if err != nil {
 		return Evidence{}, err
 	}
 	return ParseKubernetes(files, opts)
 }
 
+// MeshOptions configure ReadMesh.
+type MeshOptions struct {
+	// MaxFileBytes bounds each file read (see LoadFiles); 0 means
+	// limits.Default().FileBytes.
+	MaxFileBytes int64
+}
+
 // ReadMesh reads Istio configuration from files and directories (see
 // LoadFiles) and returns the routes and traffic policies it declares.
-func ReadMesh(paths []string) (Evidence, error) {
-	files, err := LoadFiles(paths)
+func ReadMesh(paths []string, opts MeshOptions) (Evidence, error) {
+	files, err := LoadFiles(paths, opts.MaxFileBytes)
 	if err != nil {
 		return Evidence{}, err
 	}

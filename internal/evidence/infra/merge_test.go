@@ -80,7 +80,7 @@ func TestLoadFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	files, err := LoadFiles([]string{dir, filepath.Join(dir, "explicit.config"), filepath.Join(dir, "b.yaml")})
+	files, err := LoadFiles([]string{dir, filepath.Join(dir, "explicit.config"), filepath.Join(dir, "b.yaml")}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestBothReadersOneTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := ReadMesh(paths)
+	m, err := ReadMesh(paths, MeshOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,10 @@
 package trace
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/emac-dev/emac/internal/limits"
+)
 
 // DefaultWindow is the default assembler window, in spans.
 const DefaultWindow = 100_000
@@ -25,16 +29,23 @@ const minRecent = 1 << 16
 // early and then seen again (the last max(Window, 65536) flushed trace
 // IDs are remembered), so a caller can tell whether the window was too
 // small.
+//
+// A span whose trace and span IDs repeat those of a span of its open
+// trace (at-least-once export sends batches again) is dropped and counted
+// in Stats.Duplicates; a repeat that arrives after its trace was flushed
+// is not recognised, and shows as a reopened trace. LimitSpans bounds the
+// spans of one trace.
 type Assembler struct {
-	window int
-	fn     func(trace []Span) error
-	n      int64 // spans added
-	open   map[string]*openTrace
-	queue  []queued // (trace, arrival) of the last spans, oldest first
-	head   int
-	order  int64 // creation counter, for a deterministic final flush
-	closed recentSet
-	stats  AssemblerStats
+	window   int
+	maxSpans int // 0: no bound
+	fn       func(trace []Span) error
+	n        int64 // spans added
+	open     map[string]*openTrace
+	queue    []queued // (trace, arrival) of the last spans, oldest first
+	head     int
+	order    int64 // creation counter, for a deterministic final flush
+	closed   recentSet
+	stats    AssemblerStats
 }
 
 // AssemblerStats counts what an Assembler did.
@@ -46,12 +57,48 @@ type AssemblerStats struct {
 	Reopened int
 	// MaxOpen is the largest number of traces open at once.
 	MaxOpen int
+	// Duplicates is the number of spans dropped because their trace and
+	// span IDs repeated those of an earlier span of their open trace.
+	Duplicates int
 }
 
 type openTrace struct {
 	spans []Span
-	last  int64 // arrival number of its latest span
+	ids   map[string]struct{} // the span IDs, once there are more than linearIDs
+	last  int64               // arrival number of its latest span
 	order int64
+}
+
+// linearIDs is the number of spans up to which a trace's span IDs are
+// searched linearly rather than kept in a set.
+const linearIDs = 16
+
+// has reports whether the trace holds a span with the ID id.
+func (t *openTrace) has(id string) bool {
+	if t.ids != nil {
+		_, ok := t.ids[id]
+		return ok
+	}
+	for i := range t.spans {
+		if t.spans[i].SpanID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// add appends s, indexing the span IDs once the trace is long.
+func (t *openTrace) add(s *Span) {
+	t.spans = append(t.spans, *s)
+	switch {
+	case t.ids != nil:
+		t.ids[s.SpanID] = struct{}{}
+	case len(t.spans) > linearIDs:
+		t.ids = make(map[string]struct{}, 2*len(t.spans))
+		for i := range t.spans {
+			t.ids[t.spans[i].SpanID] = struct{}{}
+		}
+	}
 }
 
 type queued struct {
@@ -74,11 +121,24 @@ func NewAssembler(window int, fn func(trace []Span) error) *Assembler {
 	}
 }
 
+// LimitSpans bounds the spans of one trace to n (n ≤ 0: no bound): the
+// span that would make a trace longer makes Add fail with a
+// *limits.Error naming the trace ID and limits.FlagSpansPerTrace.
+func (a *Assembler) LimitSpans(n int) { a.maxSpans = max(n, 0) }
+
 // Add adds one span, flushing the traces that fell out of the window. It
-// returns the first error of fn.
+// returns the first error of fn, or a *limits.Error when the span's
+// trace would exceed the LimitSpans bound. A repeated span is dropped.
 func (a *Assembler) Add(s *Span) error {
-	a.n++
 	t := a.open[s.TraceID]
+	if t != nil && t.has(s.SpanID) {
+		a.stats.Duplicates++
+		return nil
+	}
+	if t != nil && a.maxSpans > 0 && len(t.spans) >= a.maxSpans {
+		return &limits.Error{What: "trace " + s.TraceID, Limit: int64(a.maxSpans), Unit: "spans", Flag: limits.FlagSpansPerTrace}
+	}
+	a.n++
 	if t == nil {
 		if a.closed.has(s.TraceID) {
 			a.stats.Reopened++
@@ -89,7 +149,7 @@ func (a *Assembler) Add(s *Span) error {
 		a.open[s.TraceID] = t
 		a.stats.MaxOpen = max(a.stats.MaxOpen, len(a.open))
 	}
-	t.spans = append(t.spans, *s)
+	t.add(s)
 	t.last = a.n
 	a.queue = append(a.queue, queued{s.TraceID, a.n})
 	return a.expire()

@@ -37,7 +37,8 @@ func TestStructuralErrors(t *testing.T) {
 		{"framed truncated prefix", string(framed) + "\x00\x00", "in: byte offset 465: truncated length prefix (2 of 4 bytes); not an OTLP protobuf file?"},
 		{"framed field overruns", "\x00\x00\x00\x03\x0a\x05\x00\x00\x00\x00\x00",
 			"in: byte offset 4: field runs past the end of its message (at byte offset 7)"},
-		{"text", "hello, world", "in: byte offset 4: field 13 has unsupported wire type 7; not an OTLP protobuf file?"},
+		{"text", "hello, world", "in: byte offset 0: not a trace file: its first bytes (68 65 6c 6c 6f 2c 20 77) are none of the formats tried: otlp, otlp-proto, jaeger, zipkin (each possibly gzip- or zstd-compressed)"},
+		{"proto looking like text", "\x0ahello, world", "in: byte offset 0: truncated field: 11 of 104 bytes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,7 +59,7 @@ func TestStructuralErrors(t *testing.T) {
 func TestOffsetsWithoutSeek(t *testing.T) {
 	in := io.MultiReader(strings.NewReader("{\"resourceSpans\":[\n{]"))
 	_, err := ReadFrom(in, "stdin", Options{}, func(*Span) error { return nil })
-	want := "stdin: byte offset 20: invalid character ']' looking for beginning of object key string"
+	want := "stdin: byte offset 20: invalid character ']' looking for beginning of value"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}

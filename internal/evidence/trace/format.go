@@ -2,7 +2,9 @@ package trace
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 )
 
 // Trace file formats, as named on the command line.
@@ -30,6 +32,14 @@ const (
 	FormatZstd = "zstd"
 )
 
+// FormatUnknown is what Detect reports for input that is none of the
+// formats (binary data that is not protobuf, text that is not JSON).
+const FormatUnknown = "unknown"
+
+// ErrNotTraces is the error (wrapped in an *InputError) of an input
+// whose format Detect does not know.
+var ErrNotTraces = errors.New("not a trace file")
+
 // Formats lists the trace formats, in the order the documentation gives
 // them.
 var Formats = []string{FormatOTLP, FormatOTLPProto, FormatJaeger, FormatZipkin}
@@ -43,11 +53,14 @@ var (
 // Detect names the format of a file from its first bytes: a gzip or zstd
 // magic number; a JSON object whose first key is "data" (Jaeger) or
 // anything else (OTLP JSON, "resourceSpans"); a JSON array (Zipkin);
-// otherwise OTLP protobuf. A protobuf TracesData starts with the byte
-// 0x0A, a JSON white-space character, so JSON is recognised by its first
-// tokens, not by its first character. Detect returns "" when head holds
-// nothing but white space. A few hundred bytes of head are enough: the
-// first key must lie within head.
+// OTLP protobuf when the first byte is 0x0A (field 1 of TracesData,
+// length-delimited) or a non-zero 4-byte length prefix is followed by
+// 0x0A or a zstd frame (the file exporter's framing). A protobuf
+// TracesData starts with 0x0A, a JSON white-space character, so JSON is
+// recognised by its first tokens, not by its first character. Detect
+// returns "" when head holds nothing but white space (and a byte order
+// mark), FormatUnknown for anything else. A few hundred bytes of head
+// are enough: the first key must lie within head.
 func Detect(head []byte) string {
 	switch {
 	case bytes.HasPrefix(head, gzipMagic):
@@ -59,19 +72,33 @@ func Detect(head []byte) string {
 	if len(text) == 0 {
 		return ""
 	}
-	if text[0] != '{' && text[0] != '[' {
+	if text[0] == '{' || text[0] == '[' {
+		if f := jsonHead(text); f != "" {
+			return f
+		}
+	}
+	switch {
+	case protoHead(head):
 		return FormatOTLPProto
+	case text[0] == '[':
+		return FormatZipkin // the Zipkin reader reports the syntax error
+	case text[0] == '{':
+		return FormatOTLP // the OTLP reader reports the syntax error
 	}
-	if f := jsonHead(text); f != "" {
-		return f
+	return FormatUnknown
+}
+
+// protoHead recognises the start of OTLP protobuf: a TracesData message
+// (field 1, length-delimited: 0x0A) or a length-prefixed frame of one,
+// possibly zstd-compressed.
+func protoHead(head []byte) bool {
+	if len(head) > 0 && head[0] == 0x0A {
+		return true
 	}
-	if head[0] == 0x0A { // field 1 of TracesData, length-delimited
-		return FormatOTLPProto
+	if len(head) < 5 || binary.BigEndian.Uint32(head) == 0 {
+		return false
 	}
-	if text[0] == '[' {
-		return FormatZipkin
-	}
-	return FormatOTLP // the OTLP reader reports the syntax error
+	return head[4] == 0x0A || bytes.HasPrefix(head[4:], zstdMagic)
 }
 
 // jsonHead recognises the opening tokens of the JSON formats: '{' then a

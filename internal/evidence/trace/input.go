@@ -2,10 +2,13 @@ package trace
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/emac-dev/emac/internal/limits"
 )
 
 // InputError is a structural error in an input file (bad JSON, truncated
@@ -38,16 +41,29 @@ func (e *InputError) Unwrap() error { return e.Err }
 // input is one file being read: it validates spans, counts them, and
 // keeps warnings until their positions are known.
 type input struct {
-	name    string
-	format  string
-	stats   *Stats
-	maxWarn int
-	fn      func(*Span) error
+	name     string
+	format   string
+	stats    *Stats
+	maxWarn  int
+	maxBytes int64
+	meter    *meter // the decoded stream's bound
+	fn       func(*Span) error
 	// reopen opens the raw input again, to turn byte offsets into
 	// line:col; nil when that is impossible.
 	reopen  func() (io.ReadCloser, error)
 	lineCol bool // the format is text: positions are line:col
 	pending []pendingWarning
+	// offsetMap maps the offsets the reader reports to the input's (nil:
+	// the same), when the reader sees a squeezed stream.
+	offsetMap func(int64) int64
+}
+
+// inputOffset maps an offset the reader reports to the input's.
+func (in *input) inputOffset(off int64) int64 {
+	if in.offsetMap == nil {
+		return off
+	}
+	return in.offsetMap(off)
 }
 
 type pendingWarning struct {
@@ -60,44 +76,100 @@ func newInput(name string, opts Options, st *Stats, reopen func() (io.ReadCloser
 	if max == 0 {
 		max = DefaultMaxWarnings
 	}
-	return &input{name: name, format: opts.Format, stats: st, maxWarn: max, fn: fn, reopen: reopen}
+	return &input{name: name, format: opts.Format, stats: st, maxWarn: max, maxBytes: opts.maxBytes(), fn: fn, reopen: reopen}
 }
 
-// read decodes one whole input.
+// read decodes one whole input. An input over Options.MaxBytes fails
+// with the *limits.Error, whatever error the decoders made of it.
 func (in *input) read(r io.Reader) error {
 	in.stats.Files++
-	br, format, release, err := decode(r, in.format)
+	d, err := decode(r, in.format, in.maxBytes, in.name)
 	if err != nil {
+		if limits.IsLimit(err) {
+			return err
+		}
 		return &InputError{File: in.name, Err: err}
 	}
-	defer release()
-	err = in.readFormat(br, format)
+	defer d.release()
+	in.meter = d.last()
+	if in.stats.Formats == nil {
+		in.stats.Formats = map[string]int{}
+	}
+	in.stats.Formats[d.format]++
+	err = in.readFormat(d.br, d.format)
+	in.stats.Decoded += d.last().n
+	if t := d.tripped(); t != nil {
+		err = t
+	}
 	in.flushWarnings()
 	return err
 }
 
+// readFormat reads a decoded input in format. A JSON input may start
+// with a UTF-8 byte order mark.
 func (in *input) readFormat(br *bufio.Reader, format string) error {
-	in.lineCol = format != FormatOTLPProto
+	in.lineCol = format != FormatOTLPProto && format != FormatUnknown
+	var base int64
+	if in.lineCol {
+		if head, _ := br.Peek(len(utf8BOM)); bytes.Equal(head, utf8BOM) {
+			n, _ := br.Discard(len(utf8BOM))
+			base = int64(n)
+		}
+	}
 	switch format {
 	case "":
 		return nil
 	case FormatOTLP:
-		return readOTLPJSON(in, br, 0)
+		return readOTLPJSON(in, br, base)
 	case FormatOTLPProto:
 		return readOTLPProto(in, br)
 	case FormatJaeger:
-		return readJaeger(in, br)
+		return readJaeger(in, br, base)
 	case FormatZipkin:
-		return readZipkin(in, br)
+		return readZipkin(in, br, base)
+	case FormatUnknown:
+		head, _ := br.Peek(8)
+		return &InputError{File: in.name, Err: fmt.Errorf("%w: its first bytes (% x) are none of the formats tried: %s (each possibly gzip- or zstd-compressed)",
+			ErrNotTraces, head, strings.Join(Formats, ", "))}
 	}
 	return &InputError{File: in.name, Err: fmt.Errorf("unknown format %q", format)}
+}
+
+// spend counts n more decoded bytes (n < 0 gives bytes back) against
+// the input's bound, for data decoded beside the stream (a zstd frame of
+// the protobuf format), and returns the limit error once it is exceeded.
+func (in *input) spend(n int64) error {
+	m := in.meter
+	if m == nil {
+		return nil
+	}
+	if m.lr.N < n {
+		m.tripped = true
+		return m.lr.Err
+	}
+	m.lr.N -= n
+	m.n += n
+	return nil
+}
+
+// left returns how many more decoded bytes the input may take.
+func (in *input) left() int64 {
+	if in.meter == nil {
+		return in.maxBytes
+	}
+	return max(in.meter.lr.N, 0)
 }
 
 // emit validates s, then hands it on or skips it with a warning placed
 // at off.
 func (in *input) emit(s *Span, off int64) error {
+	return in.emitAt(s, func() int64 { return off })
+}
+
+// emitAt is emit with the offset computed only when s is skipped.
+func (in *input) emitAt(s *Span, off func() int64) error {
 	if reason := normalize(s); reason != "" {
-		in.skip(off, fmt.Sprintf("span %q (id %q) skipped: %s", s.Name, s.SpanID, reason))
+		in.skip(off(), fmt.Sprintf("span %q (id %q) skipped: %s", s.Name, s.SpanID, reason))
 		return nil
 	}
 	in.stats.Spans++
@@ -113,7 +185,7 @@ func (in *input) skip(off int64, msg string) {
 // warn records a warning placed at off, if the cap allows.
 func (in *input) warn(off int64, msg string) {
 	if len(in.stats.Warnings)+len(in.pending) < in.maxWarn {
-		in.pending = append(in.pending, pendingWarning{off, msg})
+		in.pending = append(in.pending, pendingWarning{in.inputOffset(off), msg})
 	}
 }
 
@@ -141,6 +213,7 @@ func (e plainError) Error() string { return string(e) }
 
 // errorAt returns err as an *InputError placed at off.
 func (in *input) errorAt(off int64, err error) error {
+	off = in.inputOffset(off)
 	p := in.positions([]int64{off})[0]
 	return &InputError{File: in.name, Offset: off, Line: p[0], Col: p[1], Err: err}
 }
@@ -157,23 +230,28 @@ func (in *input) positions(offs []int64) [][2]int {
 		return out
 	}
 	defer rc.Close()
-	br, _, release, err := decode(rc, FormatOTLP)
+	d, err := decode(rc, FormatOTLP, in.maxBytes, in.name)
 	if err != nil {
 		return out
 	}
-	defer release()
+	defer d.release()
 	order := make([]int, len(offs))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return offs[order[a]] < offs[order[b]] })
-	lineCols(br, offs, order, out)
+	lineCols(d.br, offs, order, out)
 	return out
 }
 
 // lineCols fills out[i] for the offsets offs[order[0]] ≤ offs[order[1]] ≤ …
+// A byte order mark at the start takes no column.
 func lineCols(br *bufio.Reader, offs []int64, order []int, out [][2]int) {
 	var pos int64
+	if head, _ := br.Peek(len(utf8BOM)); bytes.Equal(head, utf8BOM) {
+		n, _ := br.Discard(len(utf8BOM))
+		pos = int64(n)
+	}
 	line, col := 1, 1
 	k := 0
 	for k < len(order) {

@@ -58,9 +58,10 @@ const (
 	tagStatusDesc = "otel.status_description"
 )
 
-// readJaeger reads {"data":[trace, …]} documents, one trace at a time.
-func readJaeger(in *input, r io.Reader) error {
-	w := newJSONWalker(in, r, 0)
+// readJaeger reads {"data":[trace, …]} documents, one trace at a time;
+// base is the offset of r in the input.
+func readJaeger(in *input, r io.Reader, base int64) error {
+	w := newJSONWalker(in, r, base)
 	return w.values(func(first json.Token, off int64) error {
 		if first != json.Delim('{') {
 			return in.errorAt(off, fmt.Errorf(`want a Jaeger object {"data":[…]}, found %s`, describe(first)))
@@ -76,52 +77,78 @@ func readJaeger(in *input, r io.Reader) error {
 	})
 }
 
-// jaegerElement emits the spans of one trace. If the trace does not
-// decode, jaegerParts takes over.
+// jaegerElement emits the spans of one trace (raw, at offset off). If
+// the trace does not decode, jaegerParts takes over.
 func jaegerElement(in *input, raw json.RawMessage, off int64) error {
+	el := jsonValue{raw: raw, off: off}
 	var tr jaegerTrace
 	if err := json.Unmarshal(raw, &tr); err == nil {
 		procs := map[string]*jaegerResource{}
 		for id, p := range tr.Processes {
 			procs[id] = newJaegerResource(p)
 		}
+		var spans []jsonValue // found when a span is skipped
 		for i := range tr.Spans {
-			if err := in.emit(fromJaeger(&tr.Spans[i], procs), off); err != nil {
+			where := func() int64 {
+				if spans == nil {
+					sv, _ := member(el, "spans")
+					spans, _ = items(sv)
+				}
+				if i < len(spans) {
+					return spans[i].off
+				}
+				return off
+			}
+			if err := in.emitAt(fromJaeger(&tr.Spans[i], procs), where); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return jaegerParts(in, raw, off)
+	return jaegerParts(in, el)
 }
 
 // jaegerParts decodes a trace's processes and spans one by one, skipping
-// the bad ones.
-func jaegerParts(in *input, raw json.RawMessage, off int64) error {
-	var parts struct {
-		Spans     []json.RawMessage          `json:"spans"`
-		Processes map[string]json.RawMessage `json:"processes"`
-	}
-	if err := json.Unmarshal(raw, &parts); err != nil {
-		in.skip(off, fmt.Sprintf("trace skipped: %v", err))
+// the bad ones, each reported at the value at fault.
+func jaegerParts(in *input, el jsonValue) error {
+	if _, ok := members(el); !ok {
+		in.skip(el.off, "trace skipped: want an object, got "+kindOf(el.raw))
 		return nil
 	}
 	procs := map[string]*jaegerResource{}
-	for id, m := range parts.Processes {
-		var p jaegerProcess
-		if err := json.Unmarshal(m, &p); err != nil {
-			in.warn(off, fmt.Sprintf("process %q ignored: %v", id, err))
-			continue
+	if pv, ok := member(el, "processes"); ok && kindOf(pv.raw) != "null" {
+		ms, ok := members(pv)
+		if !ok {
+			in.warn(pv.off, wrong("processes", pv, "an object").msg+"; ignored")
 		}
-		procs[id] = newJaegerResource(p)
+		for _, m := range ms {
+			var p jaegerProcess
+			if err := json.Unmarshal(m.val.raw, &p); err != nil {
+				pr := typeProblem(fmt.Sprintf("process %q", m.key), m.val, err)
+				in.warn(pr.off, pr.msg+"; ignored")
+				continue
+			}
+			procs[m.key] = newJaegerResource(p)
+		}
 	}
-	for i, m := range parts.Spans {
+	sv, ok := member(el, "spans")
+	if !ok || kindOf(sv.raw) == "null" {
+		return nil
+	}
+	spans, ok := items(sv)
+	if !ok {
+		p := wrong("spans", sv, "an array")
+		in.skip(p.off, "trace skipped: "+p.msg)
+		return nil
+	}
+	for i, m := range spans {
 		var sp jaegerSpan
-		if err := json.Unmarshal(m, &sp); err != nil {
-			in.skip(off, fmt.Sprintf("spans[%d] skipped: %v", i, err))
+		if err := json.Unmarshal(m.raw, &sp); err != nil {
+			p := typeProblem("span", m, err)
+			in.skip(p.off, fmt.Sprintf("spans[%d] skipped: %s", i, p.msg))
 			continue
 		}
-		if err := in.emit(fromJaeger(&sp, procs), off); err != nil {
+		if err := in.emit(fromJaeger(&sp, procs), m.off); err != nil {
 			return err
 		}
 	}

@@ -20,8 +20,13 @@ type jsonWalker struct {
 	base int64
 }
 
+// newJSONWalker returns a walker of the JSON stream r, which starts at
+// offset base of the input. Long runs of white space are squeezed (see
+// squeezer); in's offsets are mapped back through it.
 func newJSONWalker(in *input, r io.Reader, base int64) *jsonWalker {
-	g := &guard{r: r}
+	sq := &squeezer{r: r}
+	g := &guard{r: sq}
+	in.offsetMap = func(o int64) int64 { return base + sq.inputOffset(o-base) }
 	return &jsonWalker{in: in, dec: json.NewDecoder(g), g: g, base: base}
 }
 
@@ -40,8 +45,12 @@ func (e errTooBig) Error() string {
 }
 
 func (g *guard) Read(b []byte) (int, error) {
-	if g.read-g.mark > maxElement {
+	left := maxElement - (g.read - g.mark)
+	if left < 0 {
 		return 0, errTooBig{maxElement}
+	}
+	if int64(len(b)) > left+1 {
+		b = b[:left+1] // one byte over tells the next read to fail
 	}
 	n, err := g.r.Read(b)
 	g.read += int64(n)
@@ -147,6 +156,24 @@ func (w *jsonWalker) raw() (json.RawMessage, int64, error) {
 // array calls fn with each element of an array value; null is an empty
 // array.
 func (w *jsonWalker) array(what string, fn func(raw json.RawMessage, off int64) error) error {
+	return w.elements(what, false, func(int64) error {
+		m, off, err := w.raw()
+		if err != nil {
+			return err
+		}
+		return fn(m, off)
+	})
+}
+
+// each calls fn before each element of an array value, with the
+// element's offset; fn must consume the element. null is an empty array.
+func (w *jsonWalker) each(what string, fn func(off int64) error) error {
+	return w.elements(what, true, fn)
+}
+
+// elements walks an array value for array and each; fn gets the offset
+// of each element when placed is set (finding it costs a little).
+func (w *jsonWalker) elements(what string, placed bool, fn func(off int64) error) error {
 	off := w.tokenOffset()
 	t, err := w.dec.Token()
 	if err != nil {
@@ -159,15 +186,35 @@ func (w *jsonWalker) array(what string, fn func(raw json.RawMessage, off int64) 
 		return w.in.errorAt(off, fmt.Errorf("%s: want \"[\", found %s", what, describe(t)))
 	}
 	for w.dec.More() {
-		m, off, err := w.raw()
-		if err != nil {
-			return err
+		var at int64
+		if placed {
+			at = w.tokenOffset()
 		}
-		if err := fn(m, off); err != nil {
+		if err := fn(at); err != nil {
 			return err
 		}
 	}
 	return w.expect(']', what)
+}
+
+// skipRest consumes the rest of a value whose first token t was read.
+func (w *jsonWalker) skipRest(t json.Token) error {
+	depth := 0
+	for {
+		switch t {
+		case json.Delim('['), json.Delim('{'):
+			depth++
+		case json.Delim(']'), json.Delim('}'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+		var err error
+		if t, err = w.dec.Token(); err != nil {
+			return w.fail(err)
+		}
+	}
 }
 
 // object walks the members of an object whose opening brace has been

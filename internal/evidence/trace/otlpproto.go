@@ -81,14 +81,9 @@ func (p *protoReader) compressedFrame(off, size int64) error {
 	if err != nil {
 		return err
 	}
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(maxElement)))
+	plain, err := p.inflate(data, off)
 	if err != nil {
-		return p.fail(off, "zstd: %v", err)
-	}
-	defer dec.Close()
-	plain, err := dec.DecodeAll(data, nil)
-	if err != nil {
-		return p.fail(off, "zstd frame: %v", err)
+		return err
 	}
 	part := *p.in
 	part.name = fmt.Sprintf("%s (zstd frame at byte offset %d)", p.in.name, off)
@@ -107,6 +102,27 @@ func (p *protoReader) compressedFrame(off, size int64) error {
 	}
 	part.flushWarnings()
 	return err
+}
+
+// inflate decompresses a zstd frame of the input at off. Its decoded
+// size counts against the input's bound (in place of its compressed
+// size, counted as it was read).
+func (p *protoReader) inflate(data []byte, off int64) ([]byte, error) {
+	size := int64(len(data))
+	bound := min(p.in.left()+size, maxElement)
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(bound)))
+	if err != nil {
+		return nil, p.fail(off, "zstd: %v", err)
+	}
+	defer dec.Close()
+	plain, err := dec.DecodeAll(data, nil)
+	if (errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded)) && bound < maxElement {
+		return nil, p.in.spend(bound + 1)
+	}
+	if err != nil {
+		return nil, p.fail(off, "zstd frame: %v", err)
+	}
+	return plain, p.in.spend(int64(len(plain)) - size)
 }
 
 // fields reads the fields of a TracesData message of size bytes (-1: to
@@ -229,7 +245,7 @@ func protoElement(in *input, payload []byte, off int64) error {
 	msg := protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), payload)
 	td, err := u.UnmarshalTraces(msg)
 	if err == nil {
-		return emitTraces(in, td, off)
+		return emitTraces(in, td, at(off))
 	}
 	resource, scopes, serr := splitResourceSpans(payload)
 	if serr != nil || len(scopes) == 0 {
@@ -244,7 +260,7 @@ func protoElement(in *input, payload []byte, off int64) error {
 				in.skip(off, fmt.Sprintf("span %d of a scopeSpans skipped: %v", i, err))
 				continue
 			}
-			if err := emitTraces(in, td, off); err != nil {
+			if err := emitTraces(in, td, at(off)); err != nil {
 				return err
 			}
 		}

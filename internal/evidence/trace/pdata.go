@@ -11,8 +11,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
-// emitTraces hands every span of td to in.emit, placed at off.
-func emitTraces(in *input, td ptrace.Traces, off int64) error {
+// emitTraces hands every span of td to in.emit, placed at the offset
+// where(i, j, k) of span k of scopeSpans j of resourceSpans i (called
+// only for spans that are skipped).
+func emitTraces(in *input, td ptrace.Traces, where func(i, j, k int) int64) error {
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
@@ -23,7 +25,7 @@ func emitTraces(in *input, td ptrace.Traces, off int64) error {
 			spans := sss.At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
 				s := fromPdata(spans.At(k), svc, res)
-				if err := in.emit(s, off); err != nil {
+				if err := in.emitAt(s, func() int64 { return where(i, j, k) }); err != nil {
 					return err
 				}
 			}
@@ -31,6 +33,9 @@ func emitTraces(in *input, td ptrace.Traces, off int64) error {
 	}
 	return nil
 }
+
+// at returns a constant offset for emitTraces.
+func at(off int64) func(i, j, k int) int64 { return func(int, int, int) int64 { return off } }
 
 // fromPdata converts one pdata span; res is shared between the spans of
 // one resource.

@@ -12,16 +12,19 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/emac-dev/emac/internal/limits"
 )
 
 // DefaultMaxWarnings is how many warnings Stats keeps when
 // Options.MaxWarnings is 0.
 const DefaultMaxWarnings = 20
 
-// maxElement bounds the bytes one streamed element may take: an OTLP
-// resourceSpans element, a Jaeger trace, a Zipkin span, a compressed
-// protobuf frame. Memory use is about a small multiple of it at worst.
-// (A variable so that tests can lower it.)
+// maxElement bounds the bytes one streamed element may take: an OTLP JSON
+// span or resource, an OTLP protobuf resourceSpans element, a Jaeger
+// trace, a Zipkin span, a compressed protobuf frame. Memory use is about
+// a small multiple of it at worst. (A variable so that tests can lower
+// it.)
 var maxElement int64 = 256 << 20
 
 // headSize is how many bytes Detect is shown.
@@ -41,6 +44,20 @@ type Options struct {
 	// MaxWarnings caps Stats.Warnings: 0 means DefaultMaxWarnings, a
 	// negative value keeps none.
 	MaxWarnings int
+	// MaxBytes bounds each input, counted after decompression (and each
+	// compressed layer before it): a longer input stops reading with a
+	// *limits.Error naming limits.FlagTraceBytes, so that an endless
+	// stream or a decompression bomb ends at the bound. 0 means the
+	// default, limits.Default().TraceBytes.
+	MaxBytes int64
+}
+
+// maxBytes returns o.MaxBytes or its default.
+func (o Options) maxBytes() int64 {
+	if o.MaxBytes > 0 {
+		return o.MaxBytes
+	}
+	return limits.Default().TraceBytes
 }
 
 // Stats counts what Read consumed.
@@ -55,6 +72,12 @@ type Stats struct {
 	// Bytes is the number of bytes read from the files (before
 	// decompression).
 	Bytes int64
+	// Decoded is the number of bytes of input read after decompression
+	// (Bytes when nothing was compressed).
+	Decoded int64
+	// Formats counts the files read in each format (as detected, or as
+	// forced), FormatUnknown for files refused as none of them.
+	Formats map[string]int
 	// Warnings describes skipped spans, "file:line:col: message" (or
 	// "file: byte offset N: message" for binary input), at most
 	// Options.MaxWarnings of them, in input order.
@@ -68,12 +91,20 @@ type Stats struct {
 // opts.Format is set; gzip and zstd files are decompressed. The Span
 // passed to fn is fn's to keep.
 //
-// Memory is bounded by the largest element of the input (an OTLP
-// resourceSpans element, a Jaeger trace, a Zipkin span), never the whole
-// file. A structural error (bad JSON, truncated protobuf) stops reading and
-// is returned as an *InputError with its position; an invalid span is
-// skipped, counted in Stats.Skipped and described in Stats.Warnings. An
+// Memory is bounded by the largest element of the input (a batch of
+// OTLP JSON spans, an OTLP protobuf resourceSpans element, a Jaeger
+// trace, a Zipkin span), never the whole file. A structural error (bad
+// JSON, truncated protobuf, input of none of the formats: ErrNotTraces)
+// stops reading and is returned as an *InputError with its position; an
+// input longer than opts.MaxBytes stops reading with a *limits.Error; an
+// invalid span is skipped, counted in Stats.Skipped and described in
+// Stats.Warnings at its position (the value at fault, for a value of the
+// wrong type). A JSON input may start with a UTF-8 byte order mark. An
 // error returned by fn stops reading and is returned as is.
+//
+// Directories yield their regular files only (pipes, sockets and devices
+// are left out); a path named explicitly is read whatever it is, up to
+// opts.MaxBytes.
 func Read(paths []string, opts Options, fn func(src string, s *Span) error) (Stats, error) {
 	var st Stats
 	if err := checkFormat(opts.Format); err != nil {
@@ -184,42 +215,81 @@ func readPath(name string, opts Options, p *progress, st *Stats, fn func(string,
 	return err
 }
 
-// decode unwraps gzip and zstd layers (detected by magic number) and
-// returns the decoded stream, its format (forced or detected) and a
-// function releasing the decompressors.
-func decode(r io.Reader, forced string) (*bufio.Reader, string, func(), error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var closers []func()
-	release := func() {
-		for _, c := range closers {
-			c()
+// decoded is an input with its compression layers unwrapped.
+type decoded struct {
+	br      *bufio.Reader
+	format  string   // forced or detected
+	meters  []*meter // the bounds of each layer, the decoded stream's last
+	closers []func()
+}
+
+// release closes the decompressors.
+func (d *decoded) release() {
+	for _, c := range d.closers {
+		c()
+	}
+}
+
+// tripped returns the limit error of the first layer that went over its
+// bound, or nil.
+func (d *decoded) tripped() error {
+	for _, m := range d.meters {
+		if m.tripped {
+			return m.lr.Err
 		}
 	}
+	return nil
+}
+
+// last returns the meter of the decoded stream.
+func (d *decoded) last() *meter { return d.meters[len(d.meters)-1] }
+
+// decode unwraps gzip and zstd layers (detected by magic number) and
+// returns the decoded stream and its format (forced or detected). Every
+// layer, the raw input included, is bounded by bound bytes (what names
+// the input in the limit's error).
+func decode(r io.Reader, forced string, bound int64, what string) (*decoded, error) {
+	d := &decoded{}
+	m := newMeter(r, bound, what)
+	d.meters = append(d.meters, m)
+	d.br = bufio.NewReaderSize(m, 64<<10)
 	for layer := 0; ; layer++ {
-		head, err := br.Peek(headSize)
+		head, err := d.br.Peek(headSize)
 		if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
-			release()
-			return nil, "", nil, err
+			d.release()
+			return nil, orTripped(d, err)
 		}
 		f := Detect(head)
 		if (f == FormatGzip || f == FormatZstd) && layer < 2 {
-			next, done, err := decompress(br, f)
+			next, done, err := decompress(d.br, f, bound)
 			if err != nil {
-				release()
-				return nil, "", nil, err
+				d.release()
+				return nil, orTripped(d, err)
 			}
-			closers = append(closers, done)
-			br = bufio.NewReaderSize(next, 64<<10)
+			d.closers = append(d.closers, done)
+			m := newMeter(next, bound, what+" (decompressed)")
+			d.meters = append(d.meters, m)
+			d.br = bufio.NewReaderSize(m, 64<<10)
 			continue
 		}
 		if forced != "" {
 			f = forced
 		}
-		return br, f, release, nil
+		d.format = f
+		return d, nil
 	}
 }
 
-func decompress(r io.Reader, f string) (io.Reader, func(), error) {
+// orTripped returns the limit error of a layer that went over its bound,
+// else err.
+func orTripped(d *decoded, err error) error {
+	if t := d.tripped(); t != nil {
+		return t
+	}
+	return err
+}
+
+func decompress(r io.Reader, f string, bound int64) (io.Reader, func(), error) {
 	if f == FormatGzip {
 		z, err := gzip.NewReader(r)
 		if err != nil {
@@ -227,11 +297,43 @@ func decompress(r io.Reader, f string) (io.Reader, func(), error) {
 		}
 		return z, func() { z.Close() }, nil
 	}
-	z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(maxElement)))
+	z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(zstdMemory(bound)))
 	if err != nil {
 		return nil, nil, fmt.Errorf("zstd: %w", err)
 	}
 	return z, z.Close, nil
+}
+
+// zstdMemory is the most memory a zstd decoder may use (its window, or a
+// whole frame decoded at once) for an input bounded by bound bytes: at
+// least the 8 MiB window every decoder is expected to support.
+func zstdMemory(bound int64) uint64 {
+	return uint64(min(maxElement, max(bound, 8<<20)))
+}
+
+// meter bounds one layer of an input with a limits.Reader, counts the
+// bytes it passed on, and remembers whether it went over the bound
+// (decompressors and decoders may wrap or replace the error).
+type meter struct {
+	lr      *limits.Reader
+	n       int64
+	tripped bool
+}
+
+func newMeter(r io.Reader, n int64, what string) *meter {
+	return &meter{lr: limits.NewReader(r, n, "trace file "+what, limits.FlagTraceBytes)}
+}
+
+func (m *meter) Read(p []byte) (int, error) {
+	if m.tripped {
+		return 0, m.lr.Err // without reading another byte
+	}
+	n, err := m.lr.Read(p)
+	m.n += int64(n)
+	if err != nil && err == error(m.lr.Err) {
+		m.tripped = true
+	}
+	return n, err
 }
 
 // progress counts the bytes read from all files and reports them.

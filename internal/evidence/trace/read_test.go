@@ -188,7 +188,10 @@ func TestDetect(t *testing.T) {
 		{"\x0a\x7b\x0a\x20\x22\x0c", FormatOTLPProto}, // …and like "\n{\n \""
 		{"\n{\n  \"resourceSpans\": []}", FormatOTLP},
 		{"\x00\x00\x00\x05\x0a\x03", FormatOTLPProto},
-		{"hello", FormatOTLPProto},
+		{"hello", FormatUnknown},
+		{"\x00\x00\x00\x00\x00\x00", FormatUnknown},
+		{"\x00\x00\x00\x05\x28\xb5\x2f\xfd", FormatOTLPProto},
+		{"\ufeff", ""},
 	}
 	for _, tc := range tests {
 		if got := Detect([]byte(tc.in)); got != tc.want {
@@ -203,8 +206,8 @@ func TestSkippedSpans(t *testing.T) {
 		spans, skipped int
 		warning        string // the first warning
 	}{
-		{"otlp_badspans.json", 2, 3, `otlp_badspans.json:2:3: span "backwards" (id "0102030405060709") skipped: ends 10 ns before it starts`},
-		{"jaeger_badspans.json", 1, 3, `jaeger_badspans.json:2:3: spans[1] skipped: json: cannot unmarshal string`},
+		{"otlp_badspans.json", 2, 3, `otlp_badspans.json:6:6: span "backwards" (id "0102030405060709") skipped: ends 10 ns before it starts`},
+		{"jaeger_badspans.json", 1, 3, `jaeger_badspans.json:7:20: spans[1] skipped: span startTime: want an integer, got a string`},
 		{"zipkin_badspans.json", 2, 3, `zipkin_badspans.json:4:2: span "bad hex" (id "010203040506070G") skipped: bad span ID`},
 	}
 	for _, tc := range tests {

@@ -44,9 +44,10 @@ func isResourceKey(k string) bool {
 	return false
 }
 
-// readZipkin reads JSON arrays of Zipkin v2 spans, one span at a time.
-func readZipkin(in *input, r io.Reader) error {
-	w := newJSONWalker(in, r, 0)
+// readZipkin reads JSON arrays of Zipkin v2 spans, one span at a time;
+// base is the offset of r in the input.
+func readZipkin(in *input, r io.Reader, base int64) error {
+	w := newJSONWalker(in, r, base)
 	return w.values(func(first json.Token, off int64) error {
 		if first != json.Delim('[') {
 			return in.errorAt(off, fmt.Errorf("want a Zipkin v2 array of spans, found %s", describe(first)))
@@ -58,7 +59,8 @@ func readZipkin(in *input, r io.Reader) error {
 			}
 			var zs zipkinSpan
 			if err := json.Unmarshal(raw, &zs); err != nil {
-				in.skip(off, fmt.Sprintf("span skipped: %v", err))
+				p := typeProblem("span", jsonValue{raw: raw, off: off}, err)
+				in.skip(p.off, "span skipped: "+p.msg)
 				continue
 			}
 			if err := in.emit(fromZipkin(&zs), off); err != nil {

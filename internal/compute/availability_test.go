@@ -57,8 +57,11 @@ func TestAvailabilityClosedForms(t *testing.T) {
 		{"kofn 3 of 3", kofn(3, leaf("a"), leaf("b"), leaf("c")), indep, va * vb * vc, va * vb * vc},
 		// {a, b} comonotone: count 2 w.p. b, 1 w.p. a−b; then P(≥2) = b + (a−b)c.
 		// Dependence-free: (a+b+c−1)/2 = 0.92 is the smallest.
+		// Group {a, b} has mean μ = va+vb; its two-point count laws are
+		// {1, 2} (P(2) = μ−1) and {0, 2} (P(2) = μ/2); c is independent.
+		// The Esary–Proschan bound is va·vb.
 		{"kofn 2 of 3 shared", kofn(2, leaf("a"), leaf("b"), leaf("c")), shared, pb2of3,
-			math.Min(vb+(va-vb)*vc, (va+vb+vc-1)/2)},
+			math.Max(math.Min((va+vb)/2, (va+vb-1)+(2-va-vb)*vc), va*vb)},
 		{"kofn 1 of 3 shared", kofn(1, leaf("a"), leaf("b"), leaf("c")), shared, 1 - (1-va)*(1-vb)*(1-vc), 1 - (1-va)*(1-vc)},
 		{"kofn 3 of 3 shared", kofn(3, leaf("a"), leaf("b"), leaf("c")), shared, va * vb * vc, va * vb * vc},
 		{"cond point", cond([]float64{0.8, 0.2}, leaf("a"), leaf("b")), indep, 0.8*va + 0.2*vb, 0.8*va + 0.2*vb},
@@ -167,7 +170,7 @@ func TestAvailabilityAssumptions(t *testing.T) {
 		{"transitive group", race(leaf("a"), leaf("b"), leaf("c")), chain,
 			[]string{"a, b and c share failure domains x, y: treated as one fate group"}},
 		{"kofn bound", kofn(2, leaf("a"), leaf("b"), leaf("c")), shared,
-			[]string{"dependence-free bound, since comonotone is not a lower bound for 1 < k < n"}},
+			[]string{"any law of each group's success count with its members' mean availability", "Esary–Proschan min-path bound"}},
 		{"fallback", timeout(ptr(0), leaf("a"), leaf("b")), shared,
 			[]string{"the fallback gives no redundancy gain in A−"}},
 		{"interval cond", condBox([]float64{0.7, 0.1}, []float64{0.9, 0.3}, leaf("a"), leaf("b")), indep,

@@ -12,14 +12,18 @@ type value struct {
 	// indep is A− computed from the children's A− as if the children were
 	// independent (worst vertex for Cond).
 	indep float64
-	// shared is A− with every fate group treated as comonotone (and, for
-	// KofN, the dependence-free bound); equal to indep for operators without
-	// redundancy.
+	// shared is A− under shared fate (DESIGN §3.2): fate groups
+	// independent, any or positive dependence inside a group; equal to
+	// indep for operators without redundancy.
 	shared float64
-	// frechet is KofN's dependence-free bound when it was used, else NaN.
-	frechet float64
-	// comon is KofN's comonotone-within-groups value when computed, else NaN.
+	// comon is KofN's comonotone-within-groups value when computed (k = 1
+	// or k = n), else NaN.
 	comon float64
+	// groupwise and minPath are KofN's shared-fate lower bounds for
+	// 1 < k < n (see evalKofN), else NaN; merged counts the fate groups
+	// merged to keep the groupwise enumeration within its budget.
+	groupwise, minPath float64
+	merged             int
 	minus float64 // A− = min(shared, indep)
 }
 
@@ -48,7 +52,7 @@ func (t *tree) evalAll() {
 // evalNode evaluates node i from its children's cached values.
 func (t *tree) evalNode(i int32) value {
 	n := &t.nodes[i]
-	v := value{frechet: math.NaN(), comon: math.NaN()}
+	v := value{comon: math.NaN(), groupwise: math.NaN(), minPath: math.NaN()}
 	switch n.op {
 	case opLeaf:
 		v.plus, v.indep = t.point[n.comp], t.lower[n.comp]
@@ -116,25 +120,20 @@ func onTimeMinus(n *node, a float64) float64 {
 // evalKofN fills v for a KofN node.
 //
 // A+ and the independent A− are Poisson-binomial tails. When some fate group
-// has two or more members, A− also takes:
+// has two or more members, A− also takes the shared-fate value:
 //
-//   - the comonotone value: members of a group succeed together as far as
-//     their marginals allow (group g has at least j successes with
-//     probability equal to its j-th largest A−), groups independent;
-//   - for 1 < k < n, the dependence-free bound max(0, (ΣA−_i − (k−1))/(n−k+1)),
-//     which holds for any joint law (E[#successes] ≤ (k−1)(1−P) + n·P).
-//
-// The comonotone value alone is not sound for 1 < k < n under positive
-// dependence. Counterexample: three branches that, given a shared
-// success probability Θ, succeed independently with probability Θ, where
-// Θ = 1 with probability 0.9 and Θ = 0.4 otherwise (a mixture: associated,
-// each marginal 0.94). P(at least 2 of 3) = 0.9 + 0.1·0.352 = 0.9352, below
-// both the comonotone value 0.94 and the independent value 0.9896; the
-// dependence-free bound gives 0.91. For k = 1 the comonotone value is sound
-// (a group succeeds at least when its best member does) and for k = n the
-// independent product is (positively dependent events are at least as
-// likely to occur together as independent ones), so the dependence-free
-// bound is only needed strictly between them.
+//   - k = 1 (a Race) and k = n (a Series): members of a group succeed
+//     together as far as their marginals allow — group g has at least j
+//     successes with probability its j-th largest A− — groups independent.
+//     For k = 1 a group is up at least when its best member is, and for
+//     k = n positively dependent successes are at least as likely together
+//     as independent ones, so this is sound (and the min with the
+//     independent tail keeps A− at or below both);
+//   - 1 < k < n: comonotone is not the worst case (a shock that takes down
+//     two of three members beats one that takes all three). A− is the
+//     larger of the exact minimum over independent groups with any law of
+//     each group's success count with the members' mean (groupwiseKofN,
+//     kofn.go) and the Esary–Proschan min-path bound.
 func (t *tree) evalKofN(n *node, p, m []float64, v *value) {
 	v.plus = t.tail(p, n.k)
 	v.indep = t.tail(m, n.k)
@@ -142,16 +141,14 @@ func (t *tree) evalKofN(n *node, p, m []float64, v *value) {
 	if !n.multi {
 		return
 	}
+	if nk := len(m); n.k > 1 && n.k < nk {
+		gw := groupwiseKofN(m, positions(n.groups), n.k)
+		v.groupwise, v.minPath, v.merged = gw.value, minPathBound(m, n.k), gw.merged
+		v.shared = max(v.groupwise, v.minPath)
+		return
+	}
 	v.comon = t.comonotoneTail(m, n.groups, n.k)
 	v.shared = v.comon
-	if nk := len(m); n.k > 1 && n.k < nk {
-		var sum float64
-		for _, a := range m {
-			sum += a
-		}
-		v.frechet = max(0, (sum-float64(n.k-1))/float64(nk-n.k+1))
-		v.shared = min(v.shared, v.frechet)
-	}
 }
 
 // raceShared is 1 − ∏_g (1 − max_{i∈g} a_i).

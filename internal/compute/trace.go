@@ -44,9 +44,13 @@ func (t *tree) describe(n *node, v value, exprs []string) (string, []string) {
 		switch {
 		case !n.multi:
 			f += "A− = Poisson-binomial tail of A−_i (no shared failure domain)"
-		case !isNaN(v.frechet):
-			f += fmt.Sprintf("A− = min(comonotone within fate groups %s, dependence-free (ΣA−_i − (k−1))/(n−k+1) = %s, independent %s)",
-				ff(v.comon), ff(v.frechet), ff(v.indep))
+		case !isNaN(v.groupwise):
+			f += fmt.Sprintf("A− = min(shared fate max(groupwise minimum %s, Esary–Proschan min-path %s), independent %s)",
+				ff(v.groupwise), ff(v.minPath), ff(v.indep))
+			if v.merged > 0 {
+				notes = append(notes, fmt.Sprintf("KofN at %s: %d fate group merge(s) keep the groupwise enumeration within %d combinations; "+
+					"merged groups may co-fail in any way, so A− is sound but may lie below the exact minimum", n.path, v.merged, kofnBudget))
+			}
 		default:
 			f += fmt.Sprintf("A− = min(comonotone within fate groups %s, independent %s)", ff(v.comon), ff(v.indep))
 		}
@@ -190,7 +194,9 @@ func (t *tree) groupNotes(n *node, exprs []string) []string {
 		case n.op == opTimeout:
 			s += "; the fallback gives no redundancy gain in A−"
 		case n.op == opKofN && n.k > 1 && n.k < len(n.kids):
-			s += "; A− also takes the dependence-free bound, since comonotone is not a lower bound for 1 < k < n"
+			s = fmt.Sprintf("%s share %s%s: one fate group inside %s at %s; for 1 < k < n, A− is the least P(at least k) over groups that fail independently and "+
+				"any law of each group's success count with its members' mean availability (exact: two-point laws per group enumerated), and at least the Esary–Proschan min-path bound",
+				andList(names), word, strings.Join(doms, ", "), journey.Label(n.src), n.path)
 		}
 		notes = append(notes, s)
 	}

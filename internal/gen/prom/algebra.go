@@ -308,8 +308,8 @@ func (b *builder) retry(n *journey.Retry, path string, po, pm val) (opt, pess va
 	return complement(pow(complement(sp), n.Attempts)), sm, nil
 }
 
-// kofN expands the Poisson-binomial tail. A− with shared fate groups is
-// not generated yet.
+// kofN expands the Poisson-binomial tail; A− with shared fate groups
+// follows compute.evalKofN (kofn.go).
 func (b *builder) kofN(n *journey.KofN, path string, po, pm []val) (opt, pess val, err error) {
 	if len(po) > MaxKofN {
 		return val{}, val{}, fmt.Errorf("%s: KofN over %d branches: at most %d are expanded in PromQL", path, len(po), MaxKofN)
@@ -321,10 +321,16 @@ func (b *builder) kofN(n *journey.KofN, path string, po, pm []val) (opt, pess va
 	if err != nil {
 		return val{}, val{}, err
 	}
-	if multi(gs) {
-		return val{}, val{}, fmt.Errorf("%s: KofN whose branches share failure domains is not generated in PromQL yet", path)
+	switch {
+	case !multi(gs):
+		return tail(po, n.K), tail(pm, n.K), nil
+	case n.K == 1: // a Race: the best member of each group
+		return tail(po, n.K), raceShared(pm, gs), nil
+	case n.K == len(po): // a Series: positive dependence cannot hurt
+		return tail(po, n.K), product(pm), nil
 	}
-	return tail(po, n.K), tail(pm, n.K), nil
+	pess, err = b.kofNShared(n, path, pm, gs)
+	return tail(po, n.K), pess, err
 }
 
 // tail is P(at least k of the independent events a succeed).

@@ -128,6 +128,9 @@ func (c tcase) input(t *testing.T) (prom.Input, prom.Scenario) {
 
 var pay = []string{"payment-network"}
 
+// fast is a latency law well within every test objective.
+var fast = law.Lognormal{Median: 0.02, Sigma: 0.3}
+
 // checkout is the brief's example with paya and payb sharing a domain.
 var checkout = tcase{
 	name:  "checkout",
@@ -227,6 +230,32 @@ var cases = []tcase{
 			"a": {ratio: 0.9}, "b": {ratio: 0.95}, "c": {ratio: 0.97},
 			"d": {ratio: 0.8, domains: []string{"x"}}, "e": {ratio: 0.85, domains: []string{"x", "y"}},
 			"f": {ratio: 0.7, domains: []string{"y"}},
+		},
+	},
+	{
+		// Issue 10's quorum: zones {n1, n2}, {n3, n4}, {n5}.
+		name:   "kofn_shared",
+		expr:   "Series(gw, KofN(3; n1, n2, n3, n4, n5))",
+		target: 0.99,
+		pages:  true,
+		comps: map[string]comp{
+			"gw": {ratio: 0.9999},
+			"n1": {ratio: 0.99, domains: []string{"zone-a"}}, "n2": {ratio: 0.98, domains: []string{"zone-a"}},
+			"n3": {ratio: 0.97, domains: []string{"zone-b"}}, "n4": {ratio: 0.99, domains: []string{"zone-b"}},
+			"n5": {ratio: 0.95, domains: []string{"zone-c"}},
+		},
+	},
+	{
+		// A quorum of three in one zone under a deadline with a shared
+		// fallback, and a 1-of-n and an n-of-n KofN over shared zones.
+		name:   "kofn_shared_nested",
+		expr:   "Series(Timeout(300ms; KofN(2; a, b, c), d), KofN(1; e, f), KofN(2; g, h))",
+		target: 0.8,
+		comps: map[string]comp{
+			"a": {ratio: 0.95, domains: []string{"z"}, latency: fast}, "b": {ratio: 0.9, domains: []string{"z"}, latency: fast},
+			"c": {ratio: 0.97, domains: []string{"z"}, latency: fast}, "d": {ratio: 0.99, domains: []string{"z"}, latency: fast},
+			"e": {ratio: 0.99, domains: []string{"y"}, latency: fast}, "f": {ratio: 0.98, domains: []string{"y"}, latency: fast},
+			"g": {ratio: 0.99, domains: []string{"x"}, latency: fast}, "h": {ratio: 0.98, domains: []string{"x"}, latency: fast},
 		},
 	},
 	{

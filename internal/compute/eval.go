@@ -24,7 +24,7 @@ type value struct {
 	// merged to keep the groupwise enumeration within its budget.
 	groupwise, minPath float64
 	merged             int
-	minus float64 // A− = min(shared, indep)
+	minus              float64 // A− = min(shared, indep)
 }
 
 // scratch holds buffers reused across node evaluations; evaluation is not

@@ -37,8 +37,11 @@ import (
 //     latencies fatten the tail of a sum) and convolves the groups;
 //   - a Race, or a KofN with k = 1, over shared branches counts only the
 //     best branch of each fate group, 1 − ∏_g (1 − max_{i∈g} L_i); a KofN
-//     with 1 < k < n over shared branches takes the dependence-free bound
-//     (ΣL − (k−1))/(n−k+1);
+//     with 1 < k < n over shared branches takes A−'s rule at every t
+//     (kofn.go): the least P(at least k) over independent groups with any
+//     success-count law of each group's mean ΣL_i(t), and at least the
+//     Esary–Proschan bound (the events "branch i succeeds within t" are
+//     increasing in successes and decreasing in times, so associated);
 //   - a Timeout whose fallback shares the primary's domains takes the
 //     union bound max(S_N(τ), S_M(t − τ)) after the deadline, and a Retry
 //     of two or more attempts (the same components) a single attempt.
@@ -69,7 +72,10 @@ func (p *pass) sharedOp(n *node, kids []dist.Sub) (s dist.Sub, ok bool) {
 		case n.k == 1:
 			return c.RaceGroups(0, kids, positions(n.groups)), true
 		default:
-			return c.KofN(dist.FreeLower, n.k, kids), true
+			groups := positions(n.groups)
+			return c.Pointwise(dist.Lower, kids, func(x []float64) float64 {
+				return max(groupwiseKofN(x, groups, n.k).value, minPathBound(x, n.k))
+			}), true
 		}
 	}
 	return dist.Sub{}, false

@@ -166,6 +166,15 @@ func isPoint(lo, hi []float64) bool {
 
 // pointwise returns the Sub whose value at every grid point is op of the
 // children's values there, and whose mass is mass of their masses.
+// Pointwise returns op applied at every grid point to the children's
+// values, and to their masses: for an operator whose sub-distribution at
+// t depends only on the children's at t, op monotone in each of them. The
+// result is made non-decreasing (a running maximum, which keeps a lower
+// band a lower band) and capped at its mass.
+func (c *Calc) Pointwise(f Flavour, kids []Sub, op func([]float64) float64) Sub {
+	return c.pointwise(f, kids, op, op)
+}
+
 func (c *Calc) pointwise(f Flavour, kids []Sub, op, mass func([]float64) float64) Sub {
 	x := grow(c.tmp, len(kids))
 	c.tmp = x

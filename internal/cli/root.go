@@ -143,7 +143,7 @@ not be written), 3 an internal error (a bug: please report it).`,
 			fmt.Fprint(e.stderr, cmd.UsageString())
 			return badInput(errors.New("a command is needed (see the list above)"))
 		},
-		Version:       Version,
+		Version: Version,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
 			if err := e.limits.Validate(); err != nil {
 				return badInput(err)

@@ -136,6 +136,7 @@ type Error struct {
 	Flag string
 }
 
+// Error renders the limit error: what went over, the limit and the flag.
 func (e *Error) Error() string {
 	unit := ""
 	if e.Unit != "" {
@@ -186,6 +187,9 @@ func NewReader(r io.Reader, n int64, what, flag string) *Reader {
 	return &Reader{R: r, N: n, Err: &Error{What: what, Limit: n, Unit: "bytes", Flag: flag}}
 }
 
+// Read reads from R until N bytes have come, then fails with Err (after
+// reading one byte more to tell an input of exactly N bytes from a
+// longer one).
 func (l *Reader) Read(p []byte) (int, error) {
 	if l.over {
 		return 0, l.Err

@@ -11,32 +11,39 @@ import (
 // TestCompileDeterministicAndCheck compiles the example and the reference
 // artifact twice, byte-compares the trees, and runs check against them.
 func TestCompileDeterministicAndCheck(t *testing.T) {
-	for _, src := range []string{"../../examples/checkout", artifactDir, "testdata/paper"} {
-		a, b := t.TempDir(), t.TempDir()
-		for _, dir := range []string{a, b} {
-			if _, stderr, code := run(t, "compile", src, "-o", dir); code != 0 {
-				t.Fatalf("compile %s: exit %d\n%s", src, code, stderr)
+	for _, c := range []struct{ name, src string }{
+		{"example", "../../examples/checkout"},
+		{"artifact", artifactSrc},
+		{"paper", "testdata/paper"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := source(t, c.src)
+			a, b := t.TempDir(), t.TempDir()
+			for _, dir := range []string{a, b} {
+				if _, stderr, code := run(t, "compile", src, "-o", dir); code != 0 {
+					t.Fatalf("compile %s: exit %d\n%s", src, code, stderr)
+				}
 			}
-		}
-		fa, fb := readTree(t, a), readTree(t, b)
-		if len(fa) < 3 {
-			t.Fatalf("%s: only %d files generated", src, len(fa))
-		}
-		for p, data := range fa {
-			if string(fb[p]) != string(data) {
-				t.Errorf("%s: %s differs between two compiles", src, p)
+			fa, fb := readTree(t, a), readTree(t, b)
+			if len(fa) < 3 {
+				t.Fatalf("%s: only %d files generated", src, len(fa))
 			}
-			if !strings.Contains(string(data[:min(len(data), 200)]), "DO NOT EDIT") && !strings.HasSuffix(p, ".json") {
-				t.Errorf("%s: %s lacks the DO NOT EDIT header", src, p)
+			for p, data := range fa {
+				if string(fb[p]) != string(data) {
+					t.Errorf("%s: %s differs between two compiles", src, p)
+				}
+				if !strings.Contains(string(data[:min(len(data), 200)]), "DO NOT EDIT") && !strings.HasSuffix(p, ".json") {
+					t.Errorf("%s: %s lacks the DO NOT EDIT header", src, p)
+				}
 			}
-		}
-		out, _, code := run(t, "check", src, "--generated", a)
-		if strings.Contains(out, "stale") || strings.Contains(out, "missing") {
-			t.Errorf("%s: fresh output reported stale:\n%s", src, out)
-		}
-		if code != 1 { // every one of these journeys FAILs its availability objective
-			t.Errorf("%s: check exit %d, want 1 for a FAIL verdict", src, code)
-		}
+			out, _, code := run(t, "check", src, "--generated", a)
+			if strings.Contains(out, "stale") || strings.Contains(out, "missing") {
+				t.Errorf("%s: fresh output reported stale:\n%s", src, out)
+			}
+			if code != 1 { // every one of these journeys FAILs its availability objective
+				t.Errorf("%s: check exit %d, want 1 for a FAIL verdict", src, code)
+			}
+		})
 	}
 }
 
@@ -90,23 +97,25 @@ func TestCompiledRulesPassPromtool(t *testing.T) {
 	if err != nil {
 		t.Fatal("promtool not found: install Debian's prometheus package (.ci/run does)")
 	}
-	for _, c := range []struct{ src, journey string }{
-		{"../../examples/checkout", "checkout"},
-		{artifactDir, "checkout"},
-		{"../e2e/testdata/journey.yaml", "e2e"},
+	for _, c := range []struct{ name, src, journey string }{
+		{"example", "../../examples/checkout", "checkout"},
+		{"artifact", artifactSrc, "checkout"},
+		{"e2e", "../e2e/testdata/journey.yaml", "e2e"},
 	} {
-		src := c.src
-		dir := t.TempDir()
-		if _, stderr, code := run(t, "compile", src, "-o", dir); code != 0 {
-			t.Fatalf("compile %s: %s", src, stderr)
-		}
-		pdir := filepath.Join(dir, c.journey, "prometheus")
-		for _, args := range [][]string{{"check", "rules", "rules.yaml"}, {"test", "rules", "rules_test.yaml"}} {
-			cmd := exec.Command(promtool, args...)
-			cmd.Dir = pdir
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Errorf("%s: promtool %v: %v\n%s", src, args, err, out)
+		t.Run(c.name, func(t *testing.T) {
+			src := source(t, c.src)
+			dir := t.TempDir()
+			if _, stderr, code := run(t, "compile", src, "-o", dir); code != 0 {
+				t.Fatalf("compile %s: %s", src, stderr)
 			}
-		}
+			pdir := filepath.Join(dir, c.journey, "prometheus")
+			for _, args := range [][]string{{"check", "rules", "rules.yaml"}, {"test", "rules", "rules_test.yaml"}} {
+				cmd := exec.Command(promtool, args...)
+				cmd.Dir = pdir
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Errorf("%s: promtool %v: %v\n%s", src, args, err, out)
+				}
+			}
+		})
 	}
 }

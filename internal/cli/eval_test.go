@@ -6,18 +6,36 @@ import (
 	"encoding/json"
 	"flag"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/emac-dev/emac/internal/golden"
+	"github.com/emac-dev/emac/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// artifactDir is the reference artifact beside the repository (DESIGN §1).
-const artifactDir = "../../../shared/anchors/emac-artifact/examples/checkout"
+// artifactSrc stands, in tables of sources, for the reference artifact's
+// checkout example; source resolves it.
+const artifactSrc = "<artifact>"
+
+// artifactCheckout returns the reference artifact's checkout example
+// beside the repository (DESIGN §1), skipping t when the artifact is
+// absent (failing it with EMAC_REQUIRE_ARTIFACT=1; see testenv.Artifact).
+func artifactCheckout(t *testing.T) string {
+	t.Helper()
+	return filepath.Join(testenv.Artifact(t), "examples", "checkout")
+}
+
+// source returns src, or the artifact's checkout example for artifactSrc.
+func source(t *testing.T, src string) string {
+	t.Helper()
+	if src == artifactSrc {
+		return artifactCheckout(t)
+	}
+	return src
+}
 
 func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
@@ -51,31 +69,34 @@ func TestEvalGolden(t *testing.T) {
 // TestEvalReproducesArtifact reads the reference artifact unchanged and
 // checks the numbers of its derivation report.
 func TestEvalReproducesArtifact(t *testing.T) {
-	if _, err := os.Stat(artifactDir); err != nil {
-		t.Fatalf("reference artifact not found beside the repository: %v", err)
-	}
-	for _, dir := range []string{artifactDir, "testdata/paper"} {
-		out, stderr, code := run(t, "eval", dir, "--format", "json")
-		if code != 0 {
-			t.Fatalf("%s: exit %d, stderr:\n%s", dir, code, stderr)
-		}
-		var got evalOutput
-		if err := json.Unmarshal([]byte(out), &got); err != nil {
-			t.Fatal(err)
-		}
-		if len(got.Journeys) != 1 {
-			t.Fatalf("%s: want 1 journey, got %d", dir, len(got.Journeys))
-		}
-		j := got.Journeys[0]
-		if d := math.Abs(j.Availability.Optimistic - 0.99747706); d > 1e-8 {
-			t.Errorf("%s: optimistic = %.10f, want 0.99747706 ±1e-8", dir, j.Availability.Optimistic)
-		}
-		if d := math.Abs(j.Availability.Pessimistic - 0.99251449); d > 1e-8 {
-			t.Errorf("%s: pessimistic = %.10f, want 0.99251449 ±1e-8", dir, j.Availability.Pessimistic)
-		}
-		if j.Decision.Verdict != "FAIL" {
-			t.Errorf("%s: verdict = %s, want FAIL", dir, j.Decision.Verdict)
-		}
+	for _, c := range []struct{ name, src string }{
+		{"artifact", artifactSrc},
+		{"paper", "testdata/paper"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := source(t, c.src)
+			out, stderr, code := run(t, "eval", dir, "--format", "json")
+			if code != 0 {
+				t.Fatalf("%s: exit %d, stderr:\n%s", dir, code, stderr)
+			}
+			var got evalOutput
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Journeys) != 1 {
+				t.Fatalf("%s: want 1 journey, got %d", dir, len(got.Journeys))
+			}
+			j := got.Journeys[0]
+			if d := math.Abs(j.Availability.Optimistic - 0.99747706); d > 1e-8 {
+				t.Errorf("%s: optimistic = %.10f, want 0.99747706 ±1e-8", dir, j.Availability.Optimistic)
+			}
+			if d := math.Abs(j.Availability.Pessimistic - 0.99251449); d > 1e-8 {
+				t.Errorf("%s: pessimistic = %.10f, want 0.99251449 ±1e-8", dir, j.Availability.Pessimistic)
+			}
+			if j.Decision.Verdict != "FAIL" {
+				t.Errorf("%s: verdict = %s, want FAIL", dir, j.Decision.Verdict)
+			}
+		})
 	}
 }
 

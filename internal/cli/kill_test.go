@@ -11,12 +11,21 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emac-dev/emac/internal/testenv"
 )
 
-// killJourneys is how many journeys each side of the kill test compiles:
-// 100 as the tester had under EMAC_LONG=1, 12 otherwise (the swap is one
-// rename whatever their number; fewer keep the default suite short).
-var killJourneys = map[bool]int{false: 12, true: 100}[os.Getenv("EMAC_LONG") == "1"]
+// killJourneys returns how many journeys each side of the kill test
+// compiles: 100 as the tester had under EMAC_LONG=1 (testenv.Long), 12
+// otherwise (the swap is one rename whatever their number; fewer keep the
+// default suite short).
+func killJourneys(t *testing.T) int {
+	t.Helper()
+	if testenv.Long(t) {
+		return 100
+	}
+	return 12
+}
 
 // killSpecs writes killJourneys small journeys into a new directory; the
 // version changes every journey's target and the set of journeys (one
@@ -25,9 +34,10 @@ var killJourneys = map[bool]int{false: 12, true: 100}[os.Getenv("EMAC_LONG") == 
 func killSpecs(t *testing.T, version int) string {
 	t.Helper()
 	dir := t.TempDir()
-	for i := range killJourneys {
+	n := killJourneys(t)
+	for i := range n {
 		name := fmt.Sprintf("j%03d", i)
-		if i == killJourneys-1 {
+		if i == n-1 {
 			name = fmt.Sprintf("only-v%d", version)
 		}
 		spec := fmt.Sprintf(`apiVersion: emac.dev/v1alpha1
@@ -102,7 +112,7 @@ func TestCompileSurvivesKill(t *testing.T) {
 			t.Errorf("left beside the output after the final compile: %s", e.Name())
 		}
 	}
-	t.Logf("one compile of %d journeys: %v; kills: %v", killJourneys, took, kinds)
+	t.Logf("one compile of %d journeys: %v; kills: %v", killJourneys(t), took, kinds)
 }
 
 // compileWith runs the binary to completion.

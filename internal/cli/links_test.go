@@ -16,65 +16,68 @@ import (
 // analysis metric of the generated files is linked to at least one
 // operator node of the availability trace, with a formula.
 func TestReportLinksEveryRule(t *testing.T) {
-	for _, c := range []struct{ src, journey string }{
-		{"../../examples/checkout", "checkout"},
-		{artifactDir, "checkout"},
-		{"../e2e/testdata/journey.yaml", "e2e"},
+	for _, c := range []struct{ name, src, journey string }{
+		{"example", "../../examples/checkout", "checkout"},
+		{"artifact", artifactSrc, "checkout"},
+		{"e2e", "../e2e/testdata/journey.yaml", "e2e"},
 	} {
-		dir := t.TempDir()
-		if _, stderr, code := run(t, "compile", c.src, "-o", dir); code != 0 {
-			t.Fatalf("compile %s: %s", c.src, stderr)
-		}
-		root := filepath.Join(dir, c.journey)
-		var rep struct {
-			Availability struct {
-				Trace []struct{ Path string }
+		t.Run(c.name, func(t *testing.T) {
+			src := source(t, c.src)
+			dir := t.TempDir()
+			if _, stderr, code := run(t, "compile", src, "-o", dir); code != 0 {
+				t.Fatalf("compile %s: %s", src, stderr)
 			}
-			Artifacts []struct {
-				Path  string
-				Links []struct {
-					Kind, Name, Formula string
-					Labels              map[string]string
-					Windows, Nodes      []string
+			root := filepath.Join(dir, c.journey)
+			var rep struct {
+				Availability struct {
+					Trace []struct{ Path string }
 				}
-			}
-		}
-		data, err := os.ReadFile(filepath.Join(root, "report", "derivation.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(data, &rep); err != nil {
-			t.Fatal(err)
-		}
-		paths := map[string]bool{}
-		for _, s := range rep.Availability.Trace {
-			paths[s.Path] = true
-		}
-		linked := map[string]bool{}
-		for _, a := range rep.Artifacts {
-			for _, l := range a.Links {
-				if len(l.Nodes) == 0 || l.Formula == "" {
-					t.Errorf("%s: %s %s %v: no node or formula", c.src, l.Kind, l.Name, l.Labels)
-				}
-				for _, n := range l.Nodes {
-					if !paths[n] {
-						t.Errorf("%s: %s links to unknown node %q", c.src, l.Name, n)
+				Artifacts []struct {
+					Path  string
+					Links []struct {
+						Kind, Name, Formula string
+						Labels              map[string]string
+						Windows, Nodes      []string
 					}
 				}
-				ws := l.Windows
-				if len(ws) == 0 {
-					ws = []string{""}
-				}
-				for _, w := range ws {
-					linked[a.Path+" "+strings.Replace(l.Name, "<w>", w, 1)+" "+labelKey(l.Labels)] = true
+			}
+			data, err := os.ReadFile(filepath.Join(root, "report", "derivation.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(data, &rep); err != nil {
+				t.Fatal(err)
+			}
+			paths := map[string]bool{}
+			for _, s := range rep.Availability.Trace {
+				paths[s.Path] = true
+			}
+			linked := map[string]bool{}
+			for _, a := range rep.Artifacts {
+				for _, l := range a.Links {
+					if len(l.Nodes) == 0 || l.Formula == "" {
+						t.Errorf("%s: %s %s %v: no node or formula", src, l.Kind, l.Name, l.Labels)
+					}
+					for _, n := range l.Nodes {
+						if !paths[n] {
+							t.Errorf("%s: %s links to unknown node %q", src, l.Name, n)
+						}
+					}
+					ws := l.Windows
+					if len(ws) == 0 {
+						ws = []string{""}
+					}
+					for _, w := range ws {
+						linked[a.Path+" "+strings.Replace(l.Name, "<w>", w, 1)+" "+labelKey(l.Labels)] = true
+					}
 				}
 			}
-		}
-		for _, want := range generatedItems(t, root) {
-			if !linked[want] {
-				t.Errorf("%s: %s has no link in derivation.json", c.src, want)
+			for _, want := range generatedItems(t, root) {
+				if !linked[want] {
+					t.Errorf("%s: %s has no link in derivation.json", src, want)
+				}
 			}
-		}
+		})
 	}
 }
 

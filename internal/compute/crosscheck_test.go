@@ -9,15 +9,21 @@ import (
 	"github.com/emac-dev/emac/internal/journey"
 	"github.com/emac-dev/emac/internal/model"
 	"github.com/emac-dev/emac/internal/sim"
+	"github.com/emac-dev/emac/internal/testenv"
 )
 
 // Cross-check sizes: crossJourneys random journeys, each simulated with
 // crossSamples requests under independence and under the Gaussian copula
-// for every ρ in crossRhos.
+// for every ρ in crossRhos. Those are the sizes under EMAC_LONG=1; the
+// default run checks the first crossJourneysReduced journeys with
+// crossSamplesReduced requests (testenv.Size).
 const (
 	crossJourneys = 250
 	crossSamples  = 250_000
 	crossZ        = 4.5 // tolerance in standard errors
+
+	crossJourneysReduced = 60
+	crossSamplesReduced  = 125_000
 )
 
 var crossRhos = []float64{0.3, 0.7, 1}
@@ -30,10 +36,12 @@ func TestMonteCarloCrossCheck(t *testing.T) {
 	if testing.Short() {
 		t.Skip("Monte Carlo cross-check skipped in -short mode")
 	}
+	journeys := testenv.Size(t, crossJourneys, crossJourneysReduced)
+	samples := testenv.Size(t, crossSamples, crossSamplesReduced)
 	r := rand.New(rand.NewPCG(2026, 1))
 	var worstPlus, worstMinus float64
 	above := 0 // copula runs significantly above A+ (A+ is no upper bound)
-	for i := range crossJourneys {
+	for i := range journeys {
 		j := genJourney(r, genOptions{leaves: 1 + r.IntN(10), pool: 5, domains: 3, intervals: true})
 		expr := j.Root.String()
 		seed := uint64(1000 + i)
@@ -48,11 +56,11 @@ func TestMonteCarloCrossCheck(t *testing.T) {
 			t.Errorf("journey %d %s: A− = %v > A+ = %v", i, expr, res.Pessimistic, res.Optimistic)
 		}
 		for _, rho := range crossRhos {
-			mc, err := sim.Simulate(j, sim.Options{Samples: crossSamples, Seed: seed, Correlation: sim.Gaussian(rho)})
+			mc, err := sim.Simulate(j, sim.Options{Samples: samples, Seed: seed, Correlation: sim.Gaussian(rho)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			se := math.Max(mc.StdErr, 1/float64(crossSamples))
+			se := math.Max(mc.StdErr, 1/float64(samples))
 			z := (res.Pessimistic - mc.Availability) / se
 			worstMinus = math.Max(worstMinus, z)
 			if (mc.Availability-res.Optimistic)/se > crossZ {
@@ -70,13 +78,13 @@ func TestMonteCarloCrossCheck(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mc, err := sim.Simulate(j, sim.Options{Samples: crossSamples, Seed: seed})
+		mc, err := sim.Simulate(j, sim.Options{Samples: samples, Seed: seed})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// The standard error under the null hypothesis A = A+ keeps the
 		// test meaningful when every sample succeeds.
-		se := math.Max(mc.StdErr, math.Sqrt(res.Optimistic*(1-res.Optimistic)/crossSamples))
+		se := math.Max(mc.StdErr, math.Sqrt(res.Optimistic*(1-res.Optimistic)/float64(samples)))
 		z := math.Abs(res.Optimistic-mc.Availability) / math.Max(se, 1e-12)
 		worstPlus = math.Max(worstPlus, z)
 		if z > crossZ {
@@ -85,7 +93,7 @@ func TestMonteCarloCrossCheck(t *testing.T) {
 		}
 	}
 	t.Logf("%d journeys × %d samples × %d laws; worst |A+ − MC| = %.2f se; worst A− − MC = %.2f se; "+
-		"%d copula runs above A+ by more than %.1f se", crossJourneys, crossSamples, 1+len(crossRhos),
+		"%d copula runs above A+ by more than %.1f se", journeys, samples, 1+len(crossRhos),
 		worstPlus, worstMinus, above, crossZ)
 }
 

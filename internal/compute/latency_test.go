@@ -12,6 +12,7 @@ import (
 	"github.com/emac-dev/emac/internal/law"
 	"github.com/emac-dev/emac/internal/model"
 	"github.com/emac-dev/emac/internal/sim"
+	"github.com/emac-dev/emac/internal/testenv"
 )
 
 // latencyJourney is journeyOf with latency laws and a latency objective at
@@ -276,13 +277,14 @@ func TestLatencyOrder(t *testing.T) {
 // simulator's noise): the estimate's level q lies within the simulated
 // CDF's jump at the estimate, the upper confidence bound holds under
 // independence and the dependence-free bound under the Gaussian copula.
-// The full accuracy test (10⁶ samples, 200 journeys) is in package
-// crosscheck.
+// The full accuracy test (10⁶ samples, 200 journeys under EMAC_LONG=1) is
+// in package crosscheck. The default run simulates 100,000 instead of
+// 200,000 requests per journey (testenv.Size).
 func TestLatencyMonteCarlo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("Monte Carlo check skipped in -short mode")
 	}
-	const n = 200_000
+	n := testenv.Size(t, 200_000, 100_000)
 	r := rand.New(rand.NewPCG(12, 21))
 	for i := range 15 {
 		j := genJourney(r, genOptions{leaves: 2 + r.IntN(8), pool: 5, domains: 3, laws: true})
@@ -292,7 +294,7 @@ func TestLatencyMonteCarlo(t *testing.T) {
 		if err != nil || l == nil {
 			continue
 		}
-		tol := 4.5*math.Sqrt(q*(1-q)/n) + 2e-4
+		tol := 4.5*math.Sqrt(q*(1-q)/float64(n)) + 2e-4
 		for _, corr := range []sim.Correlation{sim.Independent(), sim.Gaussian(0.5), sim.Gaussian(1)} {
 			mc, err := sim.Simulate(j, sim.Options{Samples: n, Seed: uint64(i), Correlation: corr})
 			if err != nil {

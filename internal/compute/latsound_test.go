@@ -12,6 +12,7 @@ import (
 	"github.com/emac-dev/emac/internal/law"
 	"github.com/emac-dev/emac/internal/model"
 	"github.com/emac-dev/emac/internal/sim"
+	"github.com/emac-dev/emac/internal/testenv"
 )
 
 // TestPessimisticLowerAvailabilityShiftsToSlowPath: in
@@ -55,10 +56,15 @@ func TestPessimisticLowerAvailabilityShiftsToSlowPath(t *testing.T) {
 	}
 }
 
-// Sizes of TestPessimisticLateFractionsMonteCarlo.
+// Sizes of TestPessimisticLateFractionsMonteCarlo under EMAC_LONG=1, and
+// reduced ones for the default run (testenv.Size): the reduced run checks
+// the first journeys of the full run with fewer samples.
 const (
 	lateSoundJourneys = 120
 	lateSoundSamples  = 200_000
+
+	lateSoundJourneysReduced = 30
+	lateSoundSamplesReduced  = 100_000
 )
 
 // TestPessimisticLateFractionsMonteCarlo checks A− against the simulator
@@ -72,11 +78,13 @@ func TestPessimisticLateFractionsMonteCarlo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("Monte Carlo check skipped in -short mode")
 	}
+	journeys := testenv.Size(t, lateSoundJourneys, lateSoundJourneysReduced)
+	samples := testenv.Size(t, lateSoundSamples, lateSoundSamplesReduced)
 	r := rand.New(rand.NewPCG(2026, 77))
 	corrs := []sim.Correlation{sim.Independent(), sim.Gaussian(0.3), sim.Gaussian(1)}
 	fails := 0
 	worst := math.Inf(-1)
-	for i := 0; i < lateSoundJourneys; {
+	for i := 0; i < journeys; {
 		j := genJourney(r, genOptions{leaves: 2 + r.IntN(9), pool: 5, domains: 3, intervals: true, laws: true})
 		j.Root = wrapDeadline(r, j.Root)
 		if !hasDeadline(j.Root) {
@@ -89,11 +97,11 @@ func TestPessimisticLateFractionsMonteCarlo(t *testing.T) {
 		}
 		truth := atLowerAvailability(j)
 		for _, corr := range corrs {
-			mc, err := sim.Simulate(truth, sim.Options{Samples: lateSoundSamples, Seed: uint64(500 + i), Correlation: corr})
+			mc, err := sim.Simulate(truth, sim.Options{Samples: samples, Seed: uint64(500 + i), Correlation: corr})
 			if err != nil {
 				t.Fatal(err)
 			}
-			se := math.Max(mc.StdErr, 1/float64(lateSoundSamples))
+			se := math.Max(mc.StdErr, 1/float64(samples))
 			z := (res.Pessimistic - mc.Availability) / se
 			worst = math.Max(worst, z)
 			if z > crossZ {
@@ -105,7 +113,7 @@ func TestPessimisticLateFractionsMonteCarlo(t *testing.T) {
 		i++
 	}
 	t.Logf("%d journeys × %d laws × %d samples: %d runs below A− by more than %.1f se; worst A− − MC = %.2f se",
-		lateSoundJourneys, len(corrs), lateSoundSamples, fails, crossZ, worst)
+		journeys, len(corrs), samples, fails, crossZ, worst)
 }
 
 // wrapDeadline wraps root, two times in three, in a Retry (100 ms per try)

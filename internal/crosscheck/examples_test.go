@@ -5,12 +5,13 @@ import (
 
 	"github.com/emac-dev/emac/internal/model"
 	"github.com/emac-dev/emac/internal/spec/spectest"
+	"github.com/emac-dev/emac/internal/testenv"
 )
 
 // TestExamplesMatchSimulation runs the latency cross-check on every bundled
 // example and fixture journey with latency evidence.
 func TestExamplesMatchSimulation(t *testing.T) {
-	samples := 1_000_000
+	samples := testenv.Size(t, 1_000_000, 250_000)
 	if testing.Short() {
 		samples = 200_000
 	}

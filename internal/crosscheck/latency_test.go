@@ -12,6 +12,7 @@ import (
 	"github.com/emac-dev/emac/internal/law"
 	"github.com/emac-dev/emac/internal/model"
 	"github.com/emac-dev/emac/internal/sim"
+	"github.com/emac-dev/emac/internal/testenv"
 )
 
 // quantiles checked on every journey.
@@ -84,11 +85,15 @@ func (a *accuracy) report(t *testing.T) {
 }
 
 // TestLatencyEstimateMatchesSimulation compares estimateSeconds with a
-// 10⁶-sample independent simulation on randomized journeys, and checks the
-// bounds: upperBound ≥ the simulated quantile under every correlation
-// model, upperConfidence ≥ the independent one.
+// 10⁶-sample independent simulation on 200 randomized journeys, and checks
+// the bounds: upperBound ≥ the simulated quantile under every correlation
+// model, upperConfidence ≥ the independent one. Those are the sizes under
+// EMAC_LONG=1; the default run checks the first 50 journeys on 250,000
+// samples (testenv.Size).
 func TestLatencyEstimateMatchesSimulation(t *testing.T) {
-	journeys, samples, corrSamples := 200, 1_000_000, 200_000
+	journeys := testenv.Size(t, 200, 50)
+	samples := testenv.Size(t, 1_000_000, 250_000)
+	corrSamples := testenv.Size(t, 200_000, 50_000)
 	if testing.Short() {
 		journeys, samples, corrSamples = 20, 200_000, 50_000
 	}

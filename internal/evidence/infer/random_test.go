@@ -5,13 +5,25 @@ import (
 	"testing"
 
 	"github.com/emac-dev/emac/internal/journey"
+	"github.com/emac-dev/emac/internal/testenv"
 )
 
 var (
-	rtJourneys = flag.Int("roundtrip.journeys", 60, "exercised random journeys in TestRoundTripRandom")
+	rtJourneys = flag.Int("roundtrip.journeys", 60, "exercised random journeys in TestRoundTripRandom (when unset: 20, or 60 under EMAC_LONG=1)")
 	rtRequests = flag.Int("roundtrip.requests", 20000, "requests emitted per random journey")
 	rtFirst    = flag.Int("roundtrip.first", 0, "seed of the first random journey")
 )
+
+// rtJourneysReduced is the number of random journeys checked by the
+// default run.
+const rtJourneysReduced = 20
+
+// flagSet reports whether the flag name was set on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
 
 // rtTally sums the outcomes of the random round trip.
 type rtTally struct {
@@ -52,9 +64,14 @@ func rate(k, n int) float64 {
 // leaf availabilities and p99s inside their reported 95 % intervals, and
 // failure domains. Journeys whose sample does not exercise every
 // component and deadline are counted apart. Run with -v for the figures.
+// Without EMAC_LONG=1 or an explicit -roundtrip.journeys, the first
+// rtJourneysReduced journeys are checked (testenv.Size).
 func TestRoundTripRandom(t *testing.T) {
 	tl := rtTally{ops: map[string]int{}}
 	want := *rtJourneys
+	if !flagSet("roundtrip.journeys") {
+		want = testenv.Size(t, want, rtJourneysReduced)
+	}
 	if testing.Short() {
 		want = min(want, 15)
 	}

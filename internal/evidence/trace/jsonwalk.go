@@ -116,6 +116,16 @@ func (w *jsonWalker) token() (json.Token, error) {
 	return t, err
 }
 
+// inner reads the next token inside a value, where the end of the input
+// is an error with its position.
+func (w *jsonWalker) inner() (json.Token, error) {
+	t, err := w.dec.Token()
+	if err != nil {
+		return nil, w.fail(err)
+	}
+	return t, nil
+}
+
 // expect reads a token that must be the delimiter d.
 func (w *jsonWalker) expect(d json.Delim, what string) error {
 	off := w.tokenOffset()

@@ -81,7 +81,7 @@ func (s otlpSpan) name() string { return fmt.Sprintf("scopeSpans[%d].spans[%d]",
 // read reads the element: its resource, and the spans of each
 // scopeSpans, decoded in batches.
 func (e *otlpElement) read() error {
-	t, err := e.w.token()
+	t, err := e.w.inner()
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (e *otlpElement) read() error {
 func (e *otlpElement) readScope(off int64) error {
 	i := e.scopes
 	e.scopes++
-	t, err := e.w.token()
+	t, err := e.w.inner()
 	if err != nil {
 		return err
 	}
@@ -174,9 +174,11 @@ func (e *otlpElement) flush(spans []otlpSpan) error {
 	e.buf = e.wrap(e.buf[:0], spans)
 	var u ptrace.JSONUnmarshaler
 	td, err := u.UnmarshalTraces(e.buf)
-	if err == nil {
+	if err == nil && td.SpanCount() == len(spans) {
 		return emitTraces(e.in, td, func(_, _, k int) int64 { return spans[k].val.off })
 	}
+	// Decoded one by one: a rejected batch, or one whose spans pdata did
+	// not map one to one onto the input's (odd keys can do that).
 	for _, s := range spans {
 		if err := e.one(s); err != nil {
 			return err

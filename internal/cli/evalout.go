@@ -47,11 +47,13 @@ type availabilityOut struct {
 	Pessimistic float64 `json:"pessimistic" yaml:"pessimistic"`
 }
 
-// latencyOut holds the three latency numbers; a bound is null when the
-// evidence cannot bound the quantile.
+// latencyOut holds the three latency numbers; a number is null when it
+// cannot be computed (the estimate never reaching the level on the grid,
+// a bound the evidence cannot bound), the reason being among the
+// assumptions.
 type latencyOut struct {
 	Quantile               float64  `json:"quantile" yaml:"quantile"`
-	EstimateSeconds        float64  `json:"estimateSeconds" yaml:"estimateSeconds"`
+	EstimateSeconds        *float64 `json:"estimateSeconds" yaml:"estimateSeconds"`
 	UpperConfidenceSeconds *float64 `json:"upperConfidenceSeconds" yaml:"upperConfidenceSeconds"`
 	UpperBoundSeconds      *float64 `json:"upperBoundSeconds" yaml:"upperBoundSeconds"`
 }
@@ -90,7 +92,7 @@ func newJourneyResult(j *model.Journey, ev *compute.Evaluation, d govern.Decisio
 		r.Confidence = j.Discovered.Confidence
 	}
 	if l := ev.Latency; l != nil {
-		r.Latency = &latencyOut{Quantile: l.Quantile, EstimateSeconds: l.EstimateSeconds,
+		r.Latency = &latencyOut{Quantile: l.Quantile, EstimateSeconds: finite(l.EstimateSeconds),
 			UpperConfidenceSeconds: finite(l.UpperConfidenceSeconds), UpperBoundSeconds: finite(l.UpperBoundSeconds)}
 		r.Assumptions = append(r.Assumptions, l.Assumptions...)
 	}
@@ -143,7 +145,7 @@ func writeJourneyText(w io.Writer, r journeyResult) {
 		fmt.Fprintf(tw, "\ttarget %.8f  %s\n", *r.Objective.Availability, marginText(r))
 	}
 	if l := r.Latency; l != nil {
-		fmt.Fprintf(tw, "latency p%.6g\testimate %s  (independent point model)\n", l.Quantile*100, secondsText(&l.EstimateSeconds))
+		fmt.Fprintf(tw, "latency p%.6g\testimate %s  (independent point model)\n", l.Quantile*100, secondsText(l.EstimateSeconds))
 		fmt.Fprintf(tw, "\tupper confidence %s  (leaf evidence bands, independence)\n", secondsText(l.UpperConfidenceSeconds))
 		fmt.Fprintf(tw, "\tupper bound %s  (no dependence assumption)\n", secondsText(l.UpperBoundSeconds))
 		if o := r.Objective.Latency; o != nil {

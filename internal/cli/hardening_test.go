@@ -3,11 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/emac-dev/emac/internal/compute"
 )
 
 // These tests reproduce, one by one, what issue 9's tester did to emac as
@@ -247,5 +251,24 @@ func TestUnboundedLatencyReason(t *testing.T) {
 	stdout, stderr, code := run(t, "eval", dir)
 	if code != 0 || strings.Contains(stdout, "+Infs") || !strings.Contains(stdout, "unbounded exceeds the threshold") {
 		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
+// Issue 10, item 5: a latency number that is not finite is null in JSON
+// (with its reason among the assumptions), never an encoding error.
+func TestNonFiniteLatencyIsNull(t *testing.T) {
+	inf := math.Inf(1)
+	r := journeyResult{Journey: "j", Latency: &latencyOut{Quantile: 0.99, EstimateSeconds: finite(inf),
+		UpperConfidenceSeconds: finite(math.NaN()), UpperBoundSeconds: finite(inf)}}
+	var out bytes.Buffer
+	if err := writeEval(&out, evalOutput{Journeys: []journeyResult{r}}, "json"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"estimateSeconds": null`) {
+		t.Errorf("JSON:\n%s", out.String())
+	}
+	data, err := json.Marshal(compute.LatencyResult{EstimateSeconds: inf, UpperConfidenceSeconds: inf, UpperBoundSeconds: math.NaN()})
+	if err != nil || !strings.Contains(string(data), `"estimateSeconds":null`) {
+		t.Errorf("derivation JSON: %s, %v", data, err)
 	}
 }

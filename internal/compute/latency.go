@@ -96,14 +96,16 @@ type LateFraction struct {
 	Declared *float64 `json:"declared,omitempty"`
 }
 
-// MarshalJSON writes unbounded quantiles (+Inf) as null.
+// MarshalJSON writes quantiles that could not be computed or bounded
+// (+Inf, NaN) as null; the assumptions say why.
 func (r LatencyResult) MarshalJSON() ([]byte, error) {
 	type plain LatencyResult
 	return json.Marshal(struct {
 		plain
+		EstimateSeconds        *float64 `json:"estimateSeconds"`
 		UpperConfidenceSeconds *float64 `json:"upperConfidenceSeconds"`
 		UpperBoundSeconds      *float64 `json:"upperBoundSeconds"`
-	}{plain(r), finitePtr(r.UpperConfidenceSeconds), finitePtr(r.UpperBoundSeconds)})
+	}{plain(r), finitePtr(r.EstimateSeconds), finitePtr(r.UpperConfidenceSeconds), finitePtr(r.UpperBoundSeconds)})
 }
 
 func finitePtr(x float64) *float64 {

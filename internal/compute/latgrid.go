@@ -49,6 +49,9 @@ func (m *latModel) initialSpec() dist.Spec {
 	if !(r > 0) || math.IsInf(r, 0) {
 		r = 1
 	}
+	// Every deadline is read on the grid, also one nested under a shorter
+	// one (its late fraction decides the inner node's availability).
+	r = max(r, m.latestDeadline())
 	s := dist.Spec{Range: rangeMargin * r, Breakpoints: m.breaks}
 	switch {
 	case !m.any() && dist.NewGrid(dist.Spec{Range: s.Range, Step: s.Range, Breakpoints: m.breaks}).Aligned:
@@ -256,6 +259,18 @@ func (m *latModel) solve(q float64, keep func(k int) []bool) mainGrid {
 		mg.est.close()
 	}
 	return mg
+}
+
+// latestDeadline returns the latest timeout or per-try timeout of a timed
+// Timeout or Retry node (0 when there is none).
+func (m *latModel) latestDeadline() float64 {
+	var d float64
+	for i := range m.t.nodes {
+		if n := &m.t.nodes[i]; m.timed[i] && (n.op == opTimeout || n.op == opRetry) {
+			d = max(d, deadlineOf(n))
+		}
+	}
+	return d
 }
 
 // minDeadlineCells is the fewest grid cells a deadline (timeout,

@@ -20,6 +20,8 @@ const (
 	FreeLower
 	// FreeUpper is an upper band valid for any dependence.
 	FreeUpper
+	// Upper is an upper band composed under independence.
+	Upper
 )
 
 // String names the flavour.
@@ -33,12 +35,17 @@ func (f Flavour) String() string {
 		return "free lower"
 	case FreeUpper:
 		return "free upper"
+	case Upper:
+		return "upper"
 	}
 	return "unknown"
 }
 
 // lowerSide reports whether f rounds against a lower band.
 func (f Flavour) lowerSide() bool { return f == Lower || f == FreeLower }
+
+// upperSide reports whether f rounds against an upper band.
+func (f Flavour) upperSide() bool { return f == Upper || f == FreeUpper }
 
 // Sub is a sub-distribution on a grid: V[k] = S(t_k) and Mass = S(∞). For
 // a band, Mass is the band's limit at infinity.
@@ -110,7 +117,7 @@ func (c *Calc) Const(a float64) Sub {
 
 // Leaf returns a component's sub-distribution a·F(t) in flavour f, where
 // F is l's estimate CDF (Estimate), l.Lower(t) − eps (Lower, FreeLower)
-// or l.Upper(t) + eps (FreeUpper), clamped to [0, 1] and evaluated exactly
+// or l.Upper(t) + eps (Upper, FreeUpper), clamped to [0, 1] and evaluated exactly
 // at the grid points. eps is the half-width of the leaf's confidence band
 // (0 for an exact law). A nil law is a call without latency evidence: it
 // finishes at once.
@@ -123,7 +130,7 @@ func (c *Calc) Leaf(f Flavour, a float64, l law.Law, eps float64) Sub {
 	switch f {
 	case Lower, FreeLower:
 		cdf, shift = l.Lower, -eps
-	case FreeUpper:
+	case Upper, FreeUpper:
 		cdf, shift = l.Upper, eps
 	}
 	for k := range v {
@@ -152,7 +159,7 @@ func unit(x float64) float64 { return min(1, max(0, x)) }
 
 // At returns S(t) as flavour f reads between grid points: interpolated
 // (Estimate), at the grid point at or below t (lower bands), at or above t
-// (FreeUpper, Mass beyond the grid). Times before 0 read 0.
+// (upper bands, Mass beyond the grid). Times before 0 read 0.
 func (c *Calc) At(f Flavour, s Sub, t float64) float64 {
 	if t < 0 {
 		return 0
@@ -160,7 +167,7 @@ func (c *Calc) At(f Flavour, s Sub, t float64) float64 {
 	down, up := c.g.Cells(t)
 	last := c.g.K - 1
 	switch {
-	case f == FreeUpper:
+	case f.upperSide():
 		if up > last {
 			return s.Mass
 		}
@@ -270,7 +277,7 @@ func (c *Calc) shift(f Flavour, s Sub, d float64) Sub {
 	v := c.buf()
 	down, up := c.g.Cells(d)
 	n := up // lower bands start late
-	if f == FreeUpper {
+	if f.upperSide() {
 		n = down
 	}
 	if f == Estimate && down != up {

@@ -213,8 +213,8 @@ func TestOperatorsMatchClosedForms(t *testing.T) {
 
 // TestBandsBelowExact checks on every grid point that the independent
 // lower band stays below the exact S, the dependence-free lower band below
-// the independent one, and the dependence-free upper band above the exact
-// S, on aligned and unaligned grids.
+// the independent one, and both upper bands (independent and
+// dependence-free) above the exact S, on aligned and unaligned grids.
 func TestBandsBelowExact(t *testing.T) {
 	for _, tc := range operatorCases() {
 		for _, align := range []bool{true, false} {
@@ -226,14 +226,15 @@ func TestBandsBelowExact(t *testing.T) {
 				}
 				c := dist.NewCalc(g)
 				lo, free, up := tc.build(c, dist.Lower), tc.build(c, dist.FreeLower), tc.build(c, dist.FreeUpper)
+				iup := tc.build(c, dist.Upper)
 				for k := range g.K {
 					s := tc.want.s(g.Time(k))
-					if lo.V[k] > s+1e-12 || free.V[k] > lo.V[k]+1e-12 || up.V[k] < s-1e-12 {
-						t.Fatalf("t=%g: free %v ≤ lower %v ≤ exact %v ≤ upper %v fails", g.Time(k), free.V[k], lo.V[k], s, up.V[k])
+					if lo.V[k] > s+1e-12 || free.V[k] > lo.V[k]+1e-12 || iup.V[k] < s-1e-12 || up.V[k] < s-1e-12 {
+						t.Fatalf("t=%g: free %v ≤ lower %v ≤ exact %v ≤ upper %v, free upper %v fails", g.Time(k), free.V[k], lo.V[k], s, iup.V[k], up.V[k])
 					}
 				}
-				if lo.Mass > tc.want.mass+1e-12 || free.Mass > lo.Mass+1e-12 || up.Mass < tc.want.mass-1e-12 {
-					t.Errorf("masses: free %v ≤ lower %v ≤ exact %v ≤ upper %v fails", free.Mass, lo.Mass, tc.want.mass, up.Mass)
+				if lo.Mass > tc.want.mass+1e-12 || free.Mass > lo.Mass+1e-12 || iup.Mass < tc.want.mass-1e-12 || up.Mass < tc.want.mass-1e-12 {
+					t.Errorf("masses: free %v ≤ lower %v ≤ exact %v ≤ upper %v, free upper %v fails", free.Mass, lo.Mass, tc.want.mass, iup.Mass, up.Mass)
 				}
 			})
 		}

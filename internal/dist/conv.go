@@ -52,10 +52,12 @@ func (cv *convolver) plan() {
 }
 
 // convolve returns the sub-distribution of X + Y for independent X and Y
-// in the Estimate (trapezoid rule) or Lower (left end) flavour. With
-// a0 = S_Y(0), m[i] = S_Y(t_{i+1}) − S_Y(t_i) and h[i] = S_X(t_i)
-// (Lower) or (S_X(t_i) + S_X(t_{i+1}))/2 (Estimate), both forms read
-// S(t_k) = a0·S_X(t_k) + Σ_{i<k} m[i]·h[k−1−i].
+// in the Estimate (trapezoid rule), Lower (left end) or Upper (right end)
+// flavour. With a0 = S_Y(0), m[i] = S_Y(t_{i+1}) − S_Y(t_i) and
+// h[i] = S_X(t_i) (Lower), S_X(t_{i+1}) (Upper) or
+// (S_X(t_i) + S_X(t_{i+1}))/2 (Estimate), all forms read
+// S(t_k) = a0·S_X(t_k) + Σ_{i<k} m[i]·h[k−1−i]: Y's mass in
+// (t_i, t_{i+1}] leaves X between t_{k−i−1} and t_{k−i}.
 func (c *Calc) convolve(f Flavour, x, y Sub) Sub {
 	cv := &c.conv
 	k := c.g.K
@@ -67,9 +69,12 @@ func (c *Calc) convolve(f Flavour, x, y Sub) Sub {
 	}
 	for i := range k - 1 {
 		cv.m[i] = yv[i+1] - yv[i]
-		if f == Lower {
+		switch f {
+		case Lower:
 			cv.h[i] = xv[i]
-		} else {
+		case Upper:
+			cv.h[i] = xv[i+1]
+		default:
 			cv.h[i] = (xv[i] + xv[i+1]) / 2
 		}
 	}
@@ -84,8 +89,11 @@ func (c *Calc) convolve(f Flavour, x, y Sub) Sub {
 		cv.direct(dst[1:], lo, hi)
 	} else {
 		cv.viaFFT(dst[1:])
-		if f == Lower {
+		switch f {
+		case Lower:
 			g = guard
+		case Upper:
+			g = -guard
 		}
 	}
 	dst[0] = 0

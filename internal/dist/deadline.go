@@ -14,7 +14,7 @@ type deadline struct {
 func (c *Calc) deadline(f Flavour, n Sub, tau float64) deadline {
 	down, up := c.g.Cells(tau)
 	d := deadline{cut: down, exact: down == up, pos: tau / c.g.Delta, value: c.At(f, n, tau)}
-	if f == FreeUpper {
+	if f.upperSide() {
 		d.cut = up
 	}
 	d.cut = min(d.cut, c.g.K-1)
@@ -34,7 +34,7 @@ func (c *Calc) primary(f Flavour, n Sub, d deadline, k int) float64 {
 
 // Timeout returns the sub-distribution of N cut at τ and followed, on
 // failure or lateness, by the fallback M started at τ (fallback nil: no
-// fallback). Estimate and Lower compute
+// fallback). Estimate, Lower and Upper compute
 // S_N(min(t, τ)) + 1[t ≥ τ]·(1 − S_N(τ))·S_M(t − τ); FreeLower uses the
 // union bound max(S_N(τ), S_M(t − τ)) after τ, FreeUpper the sum
 // min(1, S_N(τ) + S_M(t − τ)).
@@ -52,7 +52,7 @@ func (c *Calc) Timeout(f Flavour, tau float64, n Sub, fallback *Sub) Sub {
 	m := c.shift(f, *fallback, tau)
 	defer c.Release(m)
 	switch f {
-	case Estimate, Lower:
+	case Estimate, Lower, Upper:
 		w := 1 - d.value
 		for k := range v {
 			v[k] += w * m.V[k]
@@ -75,7 +75,7 @@ func (c *Calc) Timeout(f Flavour, tau float64, n Sub, fallback *Sub) Sub {
 }
 
 // Retry returns the sub-distribution of up to attempts runs of N, each cut
-// at τ, attempt j starting at j·(τ + backoff). Estimate and Lower compute
+// at τ, attempt j starting at j·(τ + backoff). Estimate, Lower and Upper compute
 // Σ_j (1 − S_N(τ))^j · S_N(min(t − j(τ+b), τ)); FreeLower keeps the first
 // attempt alone (for any dependence the attempts may fail together);
 // FreeUpper sums the attempts, capped at 1.
@@ -129,7 +129,7 @@ func (c *Calc) addAttempt(f Flavour, v []float64, n Sub, d deadline, start, coef
 		return
 	}
 	s := up // lower bands start late
-	if f == FreeUpper {
+	if f.upperSide() {
 		s = down
 	}
 	for k := s; k < len(v); k++ {

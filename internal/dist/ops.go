@@ -7,8 +7,8 @@ package dist
 func isConst(s Sub) bool { return s.V[0] == s.V[len(s.V)-1] && s.V[0] == s.Mass }
 
 // Series returns the sub-distribution of the steps run one after another:
-// the Stieltjes convolution (Estimate, Lower), Makarov's bound (FreeLower)
-// or min U_i (FreeUpper).
+// the Stieltjes convolution (Estimate, Lower, Upper), Makarov's bound
+// (FreeLower) or min U_i (FreeUpper).
 func (c *Calc) Series(f Flavour, kids []Sub) Sub {
 	if f == FreeUpper {
 		return c.pointwise(f, kids, minOf, minOf)
@@ -150,7 +150,7 @@ func (c *Calc) Cond(f Flavour, lo, hi []float64, kids []Sub) Sub {
 		}
 		return c.pointwise(f, kids, mix, mix)
 	}
-	best := f == FreeUpper
+	best := f.upperSide()
 	vx := func(x []float64) float64 { return Vertex(lo, hi, x, best, &c.idx, nil) }
 	return c.pointwise(f, kids, vx, vx)
 }
@@ -164,8 +164,6 @@ func isPoint(lo, hi []float64) bool {
 	return true
 }
 
-// pointwise returns the Sub whose value at every grid point is op of the
-// children's values there, and whose mass is mass of their masses.
 // Pointwise returns op applied at every grid point to the children's
 // values, and to their masses: for an operator whose sub-distribution at
 // t depends only on the children's at t, op monotone in each of them. The
@@ -175,6 +173,8 @@ func (c *Calc) Pointwise(f Flavour, kids []Sub, op func([]float64) float64) Sub 
 	return c.pointwise(f, kids, op, op)
 }
 
+// pointwise returns the Sub whose value at every grid point is op of the
+// children's values there, and whose mass is mass of their masses.
 func (c *Calc) pointwise(f Flavour, kids []Sub, op, mass func([]float64) float64) Sub {
 	x := grow(c.tmp, len(kids))
 	c.tmp = x

@@ -147,7 +147,7 @@ func writeJourneyText(w io.Writer, r journeyResult) {
 	if l := r.Latency; l != nil {
 		fmt.Fprintf(tw, "latency p%.6g\testimate %s  (independent point model)\n", l.Quantile*100, secondsText(l.EstimateSeconds))
 		fmt.Fprintf(tw, "\tupper confidence %s  (leaf evidence bands, independence)\n", secondsText(l.UpperConfidenceSeconds))
-		fmt.Fprintf(tw, "\tupper bound %s  (no dependence assumption)\n", secondsText(l.UpperBoundSeconds))
+		fmt.Fprintf(tw, "\tupper bound %s  (shared fate: fate groups independent, any co-movement inside one)\n", secondsText(l.UpperBoundSeconds))
 		if o := r.Objective.Latency; o != nil {
 			fmt.Fprintf(tw, "\tthreshold %s\n", secondsText(&o.ThresholdSeconds))
 		}

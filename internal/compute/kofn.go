@@ -74,8 +74,33 @@ func groupwiseKofNBudget(a []float64, groups [][]int, k int, budget float64) kof
 		merged++
 	}
 	best := math.Inf(1)
-	enumerate(multi, base, k, &best)
+	enumerate(multi, base, k, func(p float64) { best = min(best, p) })
 	return kofnShared{value: unitClamp(best), exact: merged == 0, merged: merged}
+}
+
+// groupwiseKofNMax is the largest P(Σ_g S_g ≥ k) over the same class (an
+// upper bound for any dependence inside the groups; merging groups only
+// enlarges the class, so a merged value stays an upper bound).
+func groupwiseKofNMax(a []float64, groups [][]int, k int) float64 {
+	base := []float64{1}
+	var multi []countGroup
+	for _, g := range groups {
+		if len(g) == 1 {
+			base = addBernoulli(base, a[g[0]], k)
+			continue
+		}
+		var mu float64
+		for _, i := range g {
+			mu += a[i]
+		}
+		multi = append(multi, countGroup{m: len(g), mu: min(mu, float64(len(g)))})
+	}
+	for len(multi) > 1 && combos(multi) > kofnBudget {
+		multi = mergeSmallest(multi)
+	}
+	best := 0.0
+	enumerate(multi, base, k, func(p float64) { best = max(best, p) })
+	return unitClamp(best)
 }
 
 // addBernoulli convolves the capped count law d with a Bernoulli(p).
@@ -125,14 +150,14 @@ func mergeSmallest(groups []countGroup) []countGroup {
 }
 
 // enumerate walks every vertex combination of groups, convolving each
-// group's two-point law onto the capped count law d, and keeps the
-// smallest P(count ≥ k) in best.
-func enumerate(groups []countGroup, d []float64, k int, best *float64) {
+// group's two-point law onto the capped count law d, and calls visit with
+// each combination's P(count ≥ k).
+func enumerate(groups []countGroup, d []float64, k int, visit func(float64)) {
 	if len(groups) == 0 {
 		if len(d) > k {
-			*best = min(*best, d[k])
+			visit(d[k])
 		} else {
-			*best = min(*best, 0)
+			visit(0)
 		}
 		return
 	}
@@ -145,7 +170,7 @@ func enumerate(groups []countGroup, d []float64, k int, best *float64) {
 			next[min(c+int(v[0]), k)] += pc * v[1]
 			next[min(c+int(v[2]), k)] += pc * v[3]
 		}
-		enumerate(groups[1:], next, k, best)
+		enumerate(groups[1:], next, k, visit)
 	}
 }
 

@@ -19,17 +19,18 @@ type LatencyResult struct {
 	// lower confidence bands composed under independence; +Inf when the
 	// band never reaches the level (marshalled as null).
 	UpperConfidenceSeconds float64 `json:"upperConfidenceSeconds"`
-	// UpperBoundSeconds is the dependence-free bound: the same leaf bands
-	// composed with no assumption about how calls co-move; +Inf when
-	// unbounded (marshalled as null).
+	// UpperBoundSeconds is the shared-fate bound: the same leaf bands
+	// composed under A−'s dependence class (independent fate groups, any
+	// or positive dependence inside one); +Inf when unbounded (marshalled
+	// as null).
 	UpperBoundSeconds float64 `json:"upperBoundSeconds"`
 	// EstimateAvailability is the estimate's mass S(∞).
 	EstimateAvailability float64 `json:"estimateAvailability"`
 	// ConfidenceAvailability is the availability the upper confidence read
 	// divides by: the independent A+ (or the estimate's mass, if larger).
 	ConfidenceAvailability float64 `json:"confidenceAvailability"`
-	// BoundAvailability is the availability upper bound, valid for any
-	// dependence, the dependence-free read divides by.
+	// BoundAvailability is the availability upper bound, valid for every
+	// law of A−'s dependence class, the upper bound's read divides by.
 	BoundAvailability float64 `json:"boundAvailability"`
 	// Grid is the working grid of the curves.
 	Grid LatencyGrid `json:"grid"`
@@ -63,8 +64,9 @@ type LatencyCurves struct {
 	Estimate []float64 `json:"estimate"`
 	// Confidence is S_lo(t_k)/ConfidenceAvailability.
 	Confidence []float64 `json:"confidence"`
-	// DependenceFree is the dependence-free S_lo(t_k)/BoundAvailability.
-	DependenceFree []float64 `json:"dependenceFree"`
+	// UpperBound is the class lower band S_lo(t_k)/BoundAvailability the
+	// upper bound is read from.
+	UpperBound []float64 `json:"upperBound"`
 }
 
 // LateFraction is, for a Timeout or Retry, the fraction of its primary's

@@ -27,6 +27,9 @@ type pass struct {
 	// flavour Lower, except where the children of a node share failure
 	// domains.
 	shared bool
+	// upper makes the pass the class upper band (latclass.go): flavour
+	// Upper, except where the children of a node share failure domains.
+	upper bool
 }
 
 func newPass(set *leafSet, f dist.Flavour, keep []bool) *pass {
@@ -133,7 +136,7 @@ func (s *leafSet) get(f dist.Flavour, c int32) dist.Sub {
 		f = dist.Estimate
 	case f == dist.Lower || f == dist.FreeLower:
 		k = 1
-	case f == dist.FreeUpper:
+	case f == dist.FreeUpper || f == dist.Upper:
 		k = 2
 	}
 	if s.curves[c][k].V == nil {
@@ -162,6 +165,11 @@ func (p *pass) eval(i int32) (s dist.Sub, owned bool) {
 	p.kids = kids
 	if p.shared {
 		if s, ok := p.sharedOp(n, kids); ok {
+			return s, true
+		}
+	}
+	if p.upper {
+		if s, ok := p.upperOp(n, kids); ok {
 			return s, true
 		}
 	}

@@ -25,9 +25,9 @@ type latency struct {
 	// perturb that the curves under timed deadlines are kept in the three
 	// passes (availability perturbations recompute late fractions).
 	shares, perturb bool
-	// free and up are the dependence-free bands' roots on the main grid,
-	// computed concurrently with the lower band; freeDone is closed when
-	// they are ready.
+	// free and up are the roots of the class bands of the latency upper
+	// bound (latclass.go) on the main grid, computed concurrently with the
+	// lower band; freeDone is closed when they are ready.
 	free, up dist.Sub
 	freeDone chan struct{}
 	// freePanic is a panic of that goroutine, re-raised by the reader so
@@ -35,9 +35,9 @@ type latency struct {
 	freePanic any
 }
 
-// startFree evaluates the dependence-free bands on the main grid in a
-// goroutine with its own calculator; the leaf curves it reads are computed
-// beforehand, so the two goroutines share only read-only data.
+// startFree evaluates the class bands of the upper bound on the main grid
+// in a goroutine with its own calculator; the leaf curves it reads are
+// computed beforehand, so the two goroutines share only read-only data.
 func (l *latency) startFree() {
 	set := l.mg.set
 	set.fill()
@@ -46,8 +46,8 @@ func (l *latency) startFree() {
 	go func() {
 		defer close(l.freeDone)
 		defer func() { l.freePanic = recover() }()
-		l.free = newPass(view, dist.FreeLower, nil).run()
-		l.up = newPass(view, dist.FreeUpper, nil).run()
+		l.free = classLowerPass(view).run()
+		l.up = classUpperPass(view).run()
 	}()
 }
 

@@ -12,7 +12,7 @@ import (
 const (
 	assumeLatencyEstimate = "latency estimate: calls and their latencies are independent; an interval branch probability uses the point p_i = low_i + λ(high_i − low_i), one λ making Σp = 1"
 	assumeLatencyAvail    = "latency bands widen latency evidence only: leaves keep their point availabilities, and the upper confidence read divides by the independent A+"
-	assumeLatencyFree     = "latency upper bound: no assumption on how calls co-move — Makarov's bound for Series (on a coarse grid), Fréchet's for Parallel (max(0, ΣL − (n−1))) and Race (max L), (ΣL − (k−1))/(n−k+1) for KofN, the worst probability vertex for Cond, the union bound after a Timeout's deadline and a single attempt for Retry; it divides by an availability bound valid for any dependence"
+	assumeLatencyFree     = "latency upper bound: valid for every law of A−'s dependence class — fate groups independent, calls within one positively dependent in failure and latency, any dependence where that gives no closed form: inside a group, Makarov's bound for the steps of a Series (on a coarse grid), the best member for a Race, A−'s groupwise rule for a KofN, the union bound for a shared fallback and a single attempt for a Retry; it divides by the class's availability upper bound (min U_i inside a group of a Series or Parallel, the independent value for unions)"
 	assumeTimeoutAt       = "the fallback starts at the deadline: failures of the primary are assumed detected only at the deadline"
 	assumeRetryAt         = "attempt j starts at j·(perTryTimeout + backoff): failures are assumed detected only at the per-try deadline"
 )
@@ -42,22 +42,22 @@ func (l *latency) result(t *tree) *LatencyResult {
 	}
 	free, up := l.free, l.up
 	res.BoundAvailability = up.Mass
-	res.UpperConfidenceSeconds = l.read(dist.Lower, l.lowerRoot, res.ConfidenceAvailability, "upper confidence", &notes)
-	res.UpperBoundSeconds = l.read(dist.FreeLower, free, res.BoundAvailability, "upper bound", &notes)
+	res.UpperConfidenceSeconds = l.read(func(s *leafSet) *pass { return newPass(s, dist.Lower, nil) }, l.lowerRoot, res.ConfidenceAvailability, "upper confidence", &notes)
+	res.UpperBoundSeconds = l.read(classLowerPass, free, res.BoundAvailability, "upper bound", &notes)
 	res.Curves = LatencyCurves{
-		Estimate:       conditional(est.V, est.Mass),
-		Confidence:     conditional(l.lowerRoot.V, res.ConfidenceAvailability),
-		DependenceFree: conditional(free.V, res.BoundAvailability),
+		Estimate:   conditional(est.V, est.Mass),
+		Confidence: conditional(l.lowerRoot.V, res.ConfidenceAvailability),
+		UpperBound: conditional(free.V, res.BoundAvailability),
 	}
 	res.Assumptions = l.assumptions(res, notes.list)
 	return res
 }
 
 // read returns the bound inf{t : S_lo(t) ≥ q·aHi} of the lower band lo
-// (flavour f, on the main grid), re-evaluating the band on grids of
-// doubled range while its level lies beyond the grid; +Inf, with a note,
-// when the band never reaches the level.
-func (l *latency) read(f dist.Flavour, lo dist.Sub, aHi float64, name string, notes *assumptions) float64 {
+// (on the main grid), re-evaluating the band with the pass newBand makes
+// on grids of doubled range while its level lies beyond the grid; +Inf,
+// with a note, when the band never reaches the level.
+func (l *latency) read(newBand func(*leafSet) *pass, lo dist.Sub, aHi float64, name string, notes *assumptions) float64 {
 	level := l.q * aHi
 	c, s := l.mg.c, lo
 	spec := l.mg.spec
@@ -73,7 +73,7 @@ func (l *latency) read(f dist.Flavour, lo dist.Sub, aHi float64, name string, no
 		}
 		spec.Range *= 2
 		c = dist.NewCalc(dist.NewGrid(spec))
-		s = newPass(newLeafSet(l.m, c), f, nil).run()
+		s = newBand(newLeafSet(l.m, c)).run()
 	}
 	notes.add(fmt.Sprintf("latency %s unbounded: the band does not reach the p%s level within %s", name, pct(l.q), c.Grid()))
 	return math.Inf(1)

@@ -54,8 +54,9 @@ type node struct {
 	// latency bands (see latshared.go). A− caps the primary's on-time
 	// success at it.
 	onTimeLow float64
-	// stepGroups are, for a Series whose steps share failure domains, the
-	// fate groups of the steps (positions): their latencies may co-move.
+	// stepGroups are, for a Series or Parallel whose children share failure
+	// domains, the fate groups of the children (positions): their
+	// latencies may co-move.
 	stepGroups [][]int
 	lo, hi     []float64 // opCond: probability box
 	groups     []group   // redundancy operators: fate groups of the children
@@ -285,7 +286,7 @@ func (t *tree) groupAll() {
 		slices.Sort(s)
 		sets[i] = slices.Compact(s)
 		switch n.op {
-		case opRace, opKofN, opTimeout, opRetry, opSeries:
+		case opRace, opKofN, opTimeout, opRetry, opSeries, opParallel:
 			kidSets := make([][]int32, len(n.kids))
 			for p, c := range n.kids {
 				kidSets[p] = sets[c]
@@ -295,11 +296,12 @@ func (t *tree) groupAll() {
 			for _, g := range groups {
 				multi = multi || len(g.members) > 1
 			}
-			if n.op != opSeries {
+			if n.op != opSeries && n.op != opParallel {
 				n.groups, n.multi = groups, multi
 			} else if multi {
-				// Only the latency of a Series depends on its groups (they
-				// are not part of its availability derivation).
+				// Only the latency of a Series or Parallel depends on its
+				// groups (they are not part of its availability
+				// derivation: positive dependence cannot hurt them).
 				for _, g := range groups {
 					n.stepGroups = append(n.stepGroups, g.members)
 				}

@@ -40,6 +40,7 @@ type accuracy struct {
 	within1pct  map[float64]int
 	withinNoise map[float64]int
 	n           int
+	finite      int // journeys whose p99 upper bound is finite
 }
 
 func newAccuracy() *accuracy {
@@ -111,6 +112,14 @@ func TestLatencyEstimateMatchesSimulation(t *testing.T) {
 		}
 	}
 	acc.report(t)
+	// The upper bound stays informative: with these journeys' thin
+	// histograms the upper confidence bound itself is finite in about 80 %
+	// of them, the shared-fate bound in about 55 % (issue 10 asks for 90 %:
+	// not reached yet, see the closing note); fewer means a regression.
+	if acc.finite < checked/2 {
+		t.Errorf("the p99 upper bound is finite in only %d of %d journeys", acc.finite, checked)
+	}
+	t.Logf("p99 upper bound finite in %d of %d journeys", acc.finite, checked)
 }
 
 // checkJourney reports whether the journey was checked (one that mostly
@@ -132,14 +141,17 @@ func checkJourney(t *testing.T, name string, j *model.Journey, samples, corrSamp
 		checkBound(t, name, "upperConfidence", q, res.UpperConfidenceSeconds, &ind)
 		checkBound(t, name, "upperBound", q, res.UpperBoundSeconds, &ind)
 	}
-	for _, rho := range []float64{0.3, 0.7, 1} {
-		cor, err := sim.Simulate(j, sim.Options{Samples: corrSamples, Seed: 2, Correlation: sim.Gaussian(rho)})
+	for _, corr := range []sim.Correlation{sim.Gaussian(0.3), sim.Gaussian(0.5), sim.Gaussian(0.7), sim.Gaussian(1), sim.Shocks(1)} {
+		cor, err := sim.Simulate(j, sim.Options{Samples: corrSamples, Seed: 2, Correlation: corr})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, q := range quantiles {
-			checkBound(t, fmt.Sprintf("%s rho=%g", name, rho), "upperBound", q, results[q].UpperBoundSeconds, &cor)
+			checkBound(t, fmt.Sprintf("%s %s", name, corr), "upperBound", q, results[q].UpperBoundSeconds, &cor)
 		}
+	}
+	if !math.IsInf(results[0.99].UpperBoundSeconds, 1) {
+		acc.finite++
 	}
 	return true
 }

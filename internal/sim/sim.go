@@ -66,6 +66,13 @@ type Correlation struct {
 	// Rho is the copula loading in [0, 1]; 1 makes calls that share all
 	// their domains fail together and be slow together.
 	Rho float64
+	// Shock, in (0, 1], selects common shocks instead: every failure
+	// domain (each component being its own too) is down in a request with
+	// probability Shock·min over its members of 1 − a_c^{1/|D(c)|}, taking
+	// every call of its members down; intact calls fail independently with
+	// the probability that keeps each availability a_c. Latencies are
+	// independent.
+	Shock float64
 }
 
 // Independent returns the independent failure law.
@@ -74,22 +81,36 @@ func Independent() Correlation { return Correlation{} }
 // Gaussian returns the Gaussian copula with loading rho.
 func Gaussian(rho float64) Correlation { return Correlation{Copula: true, Rho: rho} }
 
+// Shocks returns the common-shock law of intensity f in (0, 1].
+func Shocks(f float64) Correlation { return Correlation{Shock: f} }
+
 // String renders the law as accepted by ParseCorrelation.
 func (c Correlation) String() string {
+	if c.Shock > 0 {
+		return "shock=" + strconv.FormatFloat(c.Shock, 'g', -1, 64)
+	}
 	if !c.Copula {
 		return "independent"
 	}
 	return "rho=" + strconv.FormatFloat(c.Rho, 'g', -1, 64)
 }
 
-// ParseCorrelation reads "independent", "shared" (the copula with ρ = 1) or
-// "rho=R" with R in [0, 1].
+// ParseCorrelation reads "independent", "shared" (the copula with ρ = 1),
+// "rho=R" with R in [0, 1] or "shock=F" (common shocks of intensity F in
+// (0, 1]).
 func ParseCorrelation(s string) (Correlation, error) {
 	switch s {
 	case "independent":
 		return Independent(), nil
 	case "shared":
 		return Gaussian(1), nil
+	}
+	if v, ok := strings.CutPrefix(s, "shock="); ok {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(f > 0 && f <= 1) {
+			return Correlation{}, fmt.Errorf("correlation %q: the shock intensity must be a number in (0, 1]", s)
+		}
+		return Shocks(f), nil
 	}
 	if v, ok := strings.CutPrefix(s, "rho="); ok {
 		rho, err := strconv.ParseFloat(v, 64)
@@ -98,7 +119,7 @@ func ParseCorrelation(s string) (Correlation, error) {
 		}
 		return Gaussian(rho), nil
 	}
-	return Correlation{}, fmt.Errorf("correlation %q: want independent, shared or rho=R", s)
+	return Correlation{}, fmt.Errorf("correlation %q: want independent, shared, rho=R or shock=F", s)
 }
 
 // Options configures a simulation.

@@ -66,6 +66,10 @@ type program struct {
 	scale  []float64 // √ρ/√|D(c)|, |D(c)| counting the implicit domain
 	noise  []float64 // the coefficient of a call's own normal
 	ndom   int
+	// shock and idio hold, under common shocks, each domain's shock
+	// probability and each component's success probability given that
+	// none of its domains is shocked.
+	shock, idio []float64
 }
 
 // newSampler compiles a latency law, nil meaning no evidence.
@@ -124,7 +128,7 @@ func compile(j *model.Journey, corr Correlation) (*program, error) {
 		slices.Sort(ds)
 		ds = slices.Compact(ds)
 		scale, noise := math.Sqrt(corr.Rho/float64(len(ds))), math.Sqrt(1-corr.Rho)
-		if calls[name] <= 1 {
+		if calls[name] <= 1 && corr.Shock == 0 {
 			// At most one call per request: the implicit domain's factor is
 			// that call's alone, so it joins the call's own normal (same
 			// law, one normal fewer per call).
@@ -142,11 +146,43 @@ func compile(j *model.Journey, corr Correlation) (*program, error) {
 		p.noise = append(p.noise, noise)
 	}
 	p.ndom = len(domIdx)
+	if corr.Shock > 0 {
+		p.shocks(corr.Shock)
+	}
 	p.add(j.Root, compIdx, &errs)
 	if errs.HasErrors() {
 		return nil, errs.Err()
 	}
 	return p, nil
+}
+
+// shocks sets the common-shock law with intensity f in (0, 1]: domain d
+// is shocked (every call of its members fails) with probability
+// s_d = f·min_{c∈d}(1 − a_c^{1/|D(c)|}), and a call of c whose domains are
+// all intact succeeds with probability a_c/∏_{d∈D(c)}(1 − s_d) ≤ 1, so
+// every marginal availability stays a_c.
+func (p *program) shocks(f float64) {
+	p.shock = make([]float64, p.ndom)
+	for d := range p.shock {
+		p.shock[d] = 1
+	}
+	for c, ds := range p.doms {
+		per := 1 - math.Pow(p.avail[c], 1/float64(len(ds)))
+		for _, d := range ds {
+			p.shock[d] = min(p.shock[d], f*per)
+		}
+	}
+	p.idio = make([]float64, len(p.avail))
+	for c, ds := range p.doms {
+		intact := 1.0
+		for _, d := range ds {
+			intact *= 1 - p.shock[d]
+		}
+		p.idio[c] = 1
+		if intact > 0 {
+			p.idio[c] = min(1, p.avail[c]/intact)
+		}
+	}
 }
 
 // countCalls adds to calls the largest number of times each component can

@@ -36,6 +36,9 @@ func newFactors(p *program) factors {
 
 func newWalker(p *program, corr Correlation) *walker {
 	w := &walker{p: p, copula: corr.Copula}
+	if p.shock != nil {
+		w.fail = newFactors(p)
+	}
 	if w.copula {
 		w.fail = newFactors(p)
 		w.slow = newFactors(p)
@@ -77,6 +80,20 @@ func (w *walker) common(f *factors, c int32) float64 {
 	return f.common[c]
 }
 
+// shocked reports whether domain d is down in this request (drawn once
+// per request).
+func (w *walker) shocked(d int32) bool {
+	f := &w.fail
+	if f.dStamp[d] != w.req {
+		f.dStamp[d] = w.req
+		f.d[d] = 0
+		if w.rng.Float64() < w.p.shock[d] {
+			f.d[d] = 1
+		}
+	}
+	return f.d[d] == 1
+}
+
 // latent returns the copula's standard normal variable of one call of c:
 // the common term of f plus fresh noise.
 func (w *walker) latent(f *factors, c int32) float64 {
@@ -93,6 +110,17 @@ func (w *walker) latent(f *factors, c int32) float64 {
 // call draws the outcome of one call of component c: its success and, when
 // it succeeds, its latency.
 func (w *walker) call(c int32) (bool, float64) {
+	if w.p.shock != nil {
+		for _, d := range w.p.doms[c] {
+			if w.shocked(d) {
+				return false, 0
+			}
+		}
+		if w.rng.Float64() >= w.p.idio[c] {
+			return false, 0
+		}
+		return true, w.latencyIndependent(&w.p.lat[c])
+	}
 	if !w.copula {
 		if w.rng.Float64() >= w.p.avail[c] {
 			return false, 0

@@ -11,7 +11,7 @@ import (
 // HTML renders the report as one self-contained page (index.html): the
 // decision and bounds, the journey graph — the operator tree with each
 // node's A+ and A− — and the latency bands (estimate, upper confidence
-// and dependence-free curves) as inline SVG, with no script and no
+// and shared-fate upper-bound curves) as inline SVG, with no script and no
 // external resource.
 func HTML(r Report) ([]byte, error) {
 	var b bytes.Buffer
@@ -48,14 +48,14 @@ svg text{font-family:ui-monospace,monospace;font-size:12px}
 <tr><td>availability A− (shared fate, lower evidence)</td><td>{{num .R.Availability.Pessimistic}}</td></tr>
 {{with .R.Latency}}<tr><td>latency estimate</td><td>{{secs .EstimateSeconds}}</td></tr>
 <tr><td>latency upper confidence</td><td>{{secs .UpperConfidenceSeconds}}</td></tr>
-<tr><td>latency dependence-free upper bound</td><td>{{secs .UpperBoundSeconds}}</td></tr>{{end}}
+<tr><td>latency upper bound (shared fate)</td><td>{{secs .UpperBoundSeconds}}</td></tr>{{end}}
 </table>
 <h2>Journey graph</h2>
 <p>Each operator node with its optimistic and pessimistic availability (the derivation trace).</p>
 {{.Graph}}
 {{if .Bands}}<h2>Latency bands</h2>
 <p>Conditional latency CDFs: <span style="color:#1f77b4">estimate</span>,
-<span style="color:#ff7f0e">upper confidence</span>, <span style="color:#d62728">dependence-free</span>; the dashed line is the objective's quantile.</p>
+<span style="color:#ff7f0e">upper confidence</span>, <span style="color:#d62728">upper bound (shared fate)</span>; the dashed line is the objective's quantile.</p>
 {{.Bands}}{{end}}
 <h2>Contributors</h2>
 <table><tr><th>name</th><th>kind</th><th>budget share</th></tr>
@@ -121,7 +121,7 @@ func bandsSVG(r Report) template.HTML {
 	for _, c := range []struct {
 		ys    []float64
 		color string
-	}{{l.Curves.Estimate, "#1f77b4"}, {l.Curves.Confidence, "#ff7f0e"}, {l.Curves.DependenceFree, "#d62728"}} {
+	}{{l.Curves.Estimate, "#1f77b4"}, {l.Curves.Confidence, "#ff7f0e"}, {l.Curves.UpperBound, "#d62728"}} {
 		if len(c.ys) != n {
 			continue
 		}

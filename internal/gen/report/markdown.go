@@ -52,7 +52,7 @@ func writeBounds(b *strings.Builder, r Report) {
 		q := fmt.Sprintf("p%.6g", l.Quantile*100)
 		fmt.Fprintf(b, "| latency %s estimate | %s | %s |\n", q, secs(l.EstimateSeconds), th)
 		fmt.Fprintf(b, "| latency %s upper confidence | %s | %s |\n", q, secs(l.UpperConfidenceSeconds), th)
-		fmt.Fprintf(b, "| latency %s dependence-free upper bound | %s | %s |\n", q, secs(l.UpperBoundSeconds), th)
+		fmt.Fprintf(b, "| latency %s upper bound (shared fate) | %s | %s |\n", q, secs(l.UpperBoundSeconds), th)
 	}
 	b.WriteString("\n")
 }

@@ -1,0 +1,126 @@
+package compute
+
+import "github.com/emac-dev/emac/internal/dist"
+
+// The latency upper bound (DESIGN §3.3) holds for every failure and
+// latency law of A−'s dependence class: distinct fate groups independent,
+// calls within one positively dependent, any dependence where positive
+// dependence gives no closed form. It reads inf{t : S_lo(t) ≥ q·A_hi}
+// from two bands of the class, both with the leaves at their point
+// availabilities and latency bands:
+//
+//   - S_lo, a lower band of P(J succeeds within t): the shared-fate pass
+//     of latshared.go (Makarov inside a fate group of a Series and
+//     independent convolution across groups, the product for Parallel,
+//     the best member per group for Race, A−'s groupwise rule for KofN,
+//     the union bound for a Timeout whose fallback shares its fate and a
+//     single attempt for Retry);
+//   - A_hi, the mass of an upper band (upperOp): where the children share
+//     no fate the independent upper band (flavour Upper); inside a fate
+//     group min U_i for the steps of a Series, the branches of a Parallel
+//     and a KofN with k = n (all succeed within t at most as often as the
+//     least likely one), the largest P(at least k) over the groupwise
+//     class for a KofN with 1 < k < n; and the independent formula for a
+//     Race, a KofN with k = 1, a Timeout's fallback and a Retry's
+//     attempts, whose success within t is a union of events increasing in
+//     the calls' successes and decreasing in their times — positively
+//     dependent such events are never more likely to have a member than
+//     independent ones (Harris–FKG), so the independent value is an upper
+//     bound.
+//
+// Both passes are monotone in their children, so with every leaf's
+// availability at its value and its latency within its band, S_lo and the
+// mass of the upper band bracket the truth for every law of the class.
+// Without shared failure domains S_lo is the lower confidence band and A_hi
+// the independent upper availability, so the bound is the upper confidence
+// bound except for repeated calls of one component (each component is its
+// own domain).
+
+// upperOp evaluates node n of the class upper band where it differs from
+// the independent upper band; ok is false where it does not.
+func (p *pass) upperOp(n *node, kids []dist.Sub) (s dist.Sub, ok bool) {
+	c := p.c
+	switch n.op {
+	case opSeries:
+		if n.stepGroups != nil {
+			return p.groupedUpperSeries(n.stepGroups, kids), true
+		}
+	case opParallel:
+		if n.stepGroups != nil {
+			return c.Pointwise(dist.Upper, kids, minPerGroup(n.stepGroups)), true
+		}
+	case opKofN:
+		switch {
+		case !n.multi || n.k == 1:
+		case n.k == len(kids):
+			return c.Pointwise(dist.Upper, kids, minPerGroup(positions(n.groups))), true
+		default:
+			groups := positions(n.groups)
+			return c.Pointwise(dist.Upper, kids, func(x []float64) float64 {
+				return groupwiseKofNMax(x, groups, n.k)
+			}), true
+		}
+	}
+	return dist.Sub{}, false
+}
+
+// minPerGroup returns ∏_g min_{i∈g} x_i: every member of independent
+// groups succeeding, each group at most as often as its least likely
+// member.
+func minPerGroup(groups [][]int) func([]float64) float64 {
+	return func(x []float64) float64 {
+		p := 1.0
+		for _, g := range groups {
+			m := 1.0
+			for _, i := range g {
+				m = min(m, x[i])
+			}
+			p *= m
+		}
+		return p
+	}
+}
+
+// groupedUpperSeries bounds each fate group's steps by min U_i and
+// convolves the groups' bounds as independent.
+func (p *pass) groupedUpperSeries(groups [][]int, kids []dist.Sub) dist.Sub {
+	c := p.c
+	parts := make([]dist.Sub, len(groups))
+	owned := make([]bool, len(groups))
+	for gi, g := range groups {
+		if len(g) == 1 {
+			parts[gi] = kids[g[0]]
+			continue
+		}
+		steps := make([]dist.Sub, len(g))
+		for j, k := range g {
+			steps[j] = kids[k]
+		}
+		parts[gi], owned[gi] = c.Series(dist.FreeUpper, steps), true
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	s := c.Series(dist.Upper, parts)
+	for gi, o := range owned {
+		if o {
+			c.Release(parts[gi])
+		}
+	}
+	return s
+}
+
+// classLowerPass returns the class lower band's pass: the shared-fate band
+// with the leaves at their point availabilities.
+func classLowerPass(set *leafSet) *pass {
+	p := newPass(set, dist.Lower, nil)
+	p.shared = true
+	return p
+}
+
+// classUpperPass returns the class upper band's pass.
+func classUpperPass(set *leafSet) *pass {
+	p := newPass(set, dist.Upper, nil)
+	p.upper = true
+	return p
+}

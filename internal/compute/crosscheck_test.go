@@ -20,7 +20,7 @@ import (
 const (
 	crossJourneys = 250
 	crossSamples  = 250_000
-	crossZ        = 4 // tolerance in standard errors
+	crossZ        = 4.0 // tolerance in standard errors
 
 	crossJourneysReduced = 60
 	crossSamplesReduced  = 125_000

@@ -107,21 +107,20 @@ func (l *latency) scaledQuantile(c int32) (float64, bool) {
 	saved := make([]dist.Sub, len(dirty))
 	savedOwned := make([]bool, len(dirty))
 	savedAt := make([][2]float64, len(dirty))
-	oldLeaf := p.leaf[c]
-	p.leaf[c] = p.c.Leaf(dist.Estimate, t.point[c], l.m.laws[c].Scale(shareScale), 0)
+	scaled := l.m.laws[c].Scale(shareScale)
+	restore := p.override(c, func(calc *dist.Calc) dist.Sub { return calc.Leaf(dist.Estimate, t.point[c], scaled, 0) })
 	for k, i := range dirty {
 		saved[k], savedOwned[k], savedAt[k] = p.vals[i], p.owned[i], [2]float64{p.at[i], p.mass[i]}
 		p.vals[i], p.owned[i] = p.eval(i)
 	}
-	q, ok := p.c.Quantile(p.vals[len(p.vals)-1], l.q)
+	q, ok := p.g[0].Quantile(p.vals[len(p.vals)-1], l.q)
 	for k, i := range dirty {
 		if p.owned[i] {
-			p.c.Release(p.vals[i])
+			p.calc(i).Release(p.vals[i])
 		}
 		p.vals[i], p.owned[i] = saved[k], savedOwned[k]
 		p.at[i], p.mass[i] = savedAt[k][0], savedAt[k][1]
 	}
-	p.c.Release(p.leaf[c])
-	p.leaf[c] = oldLeaf
+	restore()
 	return q, ok
 }

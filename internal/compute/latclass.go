@@ -38,12 +38,11 @@ import "github.com/emac-dev/emac/internal/dist"
 
 // upperOp evaluates node n of the class upper band where it differs from
 // the independent upper band; ok is false where it does not.
-func (p *pass) upperOp(n *node, kids []dist.Sub) (s dist.Sub, ok bool) {
-	c := p.c
+func (p *pass) upperOp(c *dist.Calc, n *node, kids []dist.Sub) (s dist.Sub, ok bool) {
 	switch n.op {
 	case opSeries:
 		if n.stepGroups != nil {
-			return p.groupedUpperSeries(n.stepGroups, kids), true
+			return groupedUpperSeries(c, n.stepGroups, kids), true
 		}
 	case opParallel:
 		if n.stepGroups != nil {
@@ -83,8 +82,7 @@ func minPerGroup(groups [][]int) func([]float64) float64 {
 
 // groupedUpperSeries bounds each fate group's steps by min U_i and
 // convolves the groups' bounds as independent.
-func (p *pass) groupedUpperSeries(groups [][]int, kids []dist.Sub) dist.Sub {
-	c := p.c
+func groupedUpperSeries(c *dist.Calc, groups [][]int, kids []dist.Sub) dist.Sub {
 	parts := make([]dist.Sub, len(groups))
 	owned := make([]bool, len(groups))
 	for gi, g := range groups {

@@ -29,13 +29,15 @@ const (
 	maxGridTries = 8
 )
 
-// initialSpec estimates, bottom-up, a high quantile of every node (the
-// grid's range) and its median (the grid's resolution). A Series adds its
-// steps' medians and, above them, the square root of the sum of their
+// initialSpecs estimates, bottom-up, a high quantile of every node (the
+// root grid's range) and its median (the grids' resolution), and returns
+// scope 0's spec and every inner scope's (see latscope.go). A Series adds
+// its steps' medians and, above them, the square root of the sum of their
 // squared spreads (hi − median), as standard deviations add; Parallel,
 // Cond and KofN take the largest child's, Race the largest after hedge
-// offsets, Timeout τ plus the fallback's, Retry n(τ+b).
-func (m *latModel) initialSpec() dist.Spec {
+// offsets, Timeout τ plus the fallback's, Retry the attempts that carry
+// mass times (τ+b).
+func (m *latModel) initialSpecs() (root dist.Spec, inner []dist.Spec) {
 	nodes := m.t.nodes
 	hi := make([]float64, len(nodes))
 	med := make([]float64, len(nodes))
@@ -44,27 +46,23 @@ func (m *latModel) initialSpec() dist.Spec {
 		av[i] = m.roughAvailability(int32(i), av)
 		hi[i], med[i] = m.estimate(int32(i), hi, med, av)
 	}
-	root := len(nodes) - 1
-	r, md := hi[root], med[root]
+	top := len(nodes) - 1
+	r, md := hi[top], med[top]
 	if !(r > 0) || math.IsInf(r, 0) {
 		r = 1
 	}
-	// Every deadline is read on the grid, also one nested under a shorter
-	// one (its late fraction decides the inner node's availability).
-	r = max(r, m.latestDeadline())
-	s := dist.Spec{Range: rangeMargin * r, Breakpoints: m.breaks}
+	breaks := m.breaksOf(0)
+	root = dist.Spec{Range: rangeMargin * r, Breakpoints: breaks, MaxK: rootMaxK}
 	switch {
-	case !m.any() && dist.NewGrid(dist.Spec{Range: s.Range, Step: s.Range, Breakpoints: m.breaks}).Aligned:
+	case !m.any() && dist.NewGrid(dist.Spec{Range: root.Range, Step: root.Range, Breakpoints: breaks}).Aligned:
 		// Without latency evidence only deadlines delay the journey: every
 		// curve steps at sums of breakpoints, so their common divisor is
 		// an exact cell.
-		s.Step = s.Range
-	case md > 0:
-		s.Step = md / cellsPerMedian
+		root.Step = root.Range
 	default:
-		s.Step = s.Range / 1024
+		root.Step = rootStep(root.Range, md)
 	}
-	return s
+	return root, m.innerSpecs(med)
 }
 
 // estimate returns node i's high quantile and median estimates from its
@@ -214,45 +212,47 @@ func sum(a []float64) float64 {
 	return s
 }
 
-// mainGrid holds the estimate evaluated on the journey's main grid.
+// mainGrid holds the estimate evaluated on the journey's grids.
 type mainGrid struct {
-	spec dist.Spec
-	c    *dist.Calc
-	set  *leafSet
-	est  *pass
-	root dist.Sub
+	spec  dist.Spec   // scope 0's
+	inner []dist.Spec // every scope's (index 0 unused)
+	g     grids
+	set   *leafSet
+	est   *pass
+	root  dist.Sub
 }
 
-// solve chooses the main grid: it starts from initialSpec, doubles the
+// solve chooses the grids: it starts from initialSpecs, doubles scope 0's
 // range while the estimate does not reach q (0: no quantile to reach), and
-// refines the cells while the estimate's median (or, when that is 0, its
-// q-quantile) has fewer than minCellsPerMedian cells below it and a finer
-// grid is allowed. keep returns the estimate curves to keep on a grid of K
-// points.
+// refines scope 0's cells while the estimate's median (or, when that is
+// 0, its q-quantile) has fewer than minCellsPerMedian cells below it and a
+// finer grid is allowed. The inner scopes' grids depend on their subtrees
+// alone. keep returns the estimate curves to keep on grids of K points in
+// all.
 func (m *latModel) solve(q float64, keep func(k int) []bool) mainGrid {
-	spec := m.initialSpec()
+	spec, inner := m.initialSpecs()
 	var mg mainGrid
 	for try := range maxGridTries {
-		g := dist.NewGrid(spec)
-		mg.spec, mg.c = spec, dist.NewCalc(g)
-		mg.set = newLeafSet(m, mg.c)
-		mg.est = newPass(mg.set, dist.Estimate, keep(g.K))
+		mg.spec, mg.inner, mg.g = spec, inner, newGrids(spec, inner)
+		mg.set = newLeafSet(m, mg.g)
+		mg.est = newPass(mg.set, dist.Estimate, keep(mg.g.points()))
 		mg.root = mg.est.run()
+		c := mg.g[0]
 		if try == maxGridTries-1 || mg.root.Mass <= 0 {
 			break
 		}
-		if _, ok := mg.c.Quantile(mg.root, q); q > 0 && !ok {
+		if _, ok := c.Quantile(mg.root, q); q > 0 && !ok {
 			spec.Range *= 2
 			mg.est.close()
 			continue
 		}
 		ref := m.reference(mg, q)
-		if !m.any() || ref <= 0 || ref/g.Delta >= minCellsPerMedian {
+		if !m.any() || ref <= 0 || ref/c.Grid().Delta >= minCellsPerMedian {
 			break
 		}
 		finer := spec
 		finer.Step = ref / cellsPerMedian
-		if dist.NewGrid(finer).Delta > 0.9*g.Delta {
+		if dist.NewGrid(finer).Delta > 0.9*c.Grid().Delta {
 			break // the cap on K allows nothing finer
 		}
 		spec = finer
@@ -261,51 +261,25 @@ func (m *latModel) solve(q float64, keep func(k int) []bool) mainGrid {
 	return mg
 }
 
-// latestDeadline returns the latest timeout or per-try timeout of a timed
-// Timeout or Retry node (0 when there is none).
-func (m *latModel) latestDeadline() float64 {
-	var d float64
-	for i := range m.t.nodes {
-		if n := &m.t.nodes[i]; m.timed[i] && (n.op == opTimeout || n.op == opRetry) {
-			d = max(d, deadlineOf(n))
-		}
-	}
-	return d
-}
+// minScopeCells is the fewest cells below the median of a deadline's
+// primary that its scope's grid may have before the curves, and the late
+// fraction read from them, fall short of the stated accuracy.
+const minScopeCells = 20
 
-// minDeadlineCells is the fewest grid cells a deadline (timeout,
-// per-try timeout, hedge delay) on the grid may span; fewer, or a
-// deadline beyond the grid's end, and the late fractions and curves
-// around it are not computed to the stated accuracy.
-const minDeadlineCells = 4
-
-// unresolved returns, for every deadline of the tree that grid g cannot
-// resolve, the reason; empty when all are resolved.
-func (m *latModel) unresolved(g dist.Grid) []string {
+// unresolved returns, for every deadline scope whose grid is too coarse
+// for its primary (a primary whose median is below minScopeCells cells
+// of the at most scopeMaxK points across its deadline), the reason; empty
+// when all are resolved.
+func (m *latModel) unresolved(mg mainGrid) []string {
 	var out []string
-	last := g.Time(g.K - 1)
-	check := func(n *node, what string, d float64) {
-		switch {
-		case d <= 0:
-		case d > last:
-			out = append(out, fmt.Sprintf("%s %s at %s lies beyond the latency grid (%s)", what, journey.FormatDuration(d), n.path, g))
-		case d < minDeadlineCells*g.Delta:
-			out = append(out, fmt.Sprintf("%s %s at %s spans fewer than %d cells of the latency grid (%s)", what, journey.FormatDuration(d), n.path, minDeadlineCells, g))
-		}
-	}
-	for i := range m.t.nodes {
-		n := &m.t.nodes[i]
-		if !m.timed[i] {
+	for s := 1; s < len(mg.g); s++ {
+		g, med := mg.g[s].Grid(), m.scopeMed[s]
+		if !(med > 0) || med/g.Delta >= minScopeCells {
 			continue
 		}
-		switch src := n.src.(type) {
-		case *journey.Timeout:
-			check(n, "Timeout", src.Timeout)
-		case *journey.Retry:
-			check(n, "Retry perTryTimeout", src.PerTryTimeout)
-		case *journey.Race:
-			check(n, "Race hedge", src.HedgeAfter)
-		}
+		n := &m.t.nodes[m.t.nodes[m.sc.top[s]].parent]
+		out = append(out, fmt.Sprintf("the primary of the %s at %s answers in about %s, fewer than %d cells of its deadline's grid (%s)",
+			journey.Kind(n.src), n.path, journey.FormatDuration(med), minScopeCells, g))
 	}
 	return out
 }
@@ -313,11 +287,11 @@ func (m *latModel) unresolved(g dist.Grid) []string {
 // reference returns the quantile whose resolution the grid is tuned for:
 // the estimate's median, or its q-quantile when the median is 0.
 func (m *latModel) reference(mg mainGrid, q float64) float64 {
-	if t, ok := mg.c.Quantile(mg.root, 0.5); ok && t > 0 {
+	if t, ok := mg.g[0].Quantile(mg.root, 0.5); ok && t > 0 {
 		return t
 	}
 	if q > 0 {
-		if t, ok := mg.c.Quantile(mg.root, q); ok {
+		if t, ok := mg.g[0].Quantile(mg.root, q); ok {
 			return t
 		}
 	}

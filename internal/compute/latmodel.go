@@ -34,6 +34,10 @@ type latModel struct {
 	probs [][]float64
 	// breaks are the durations that should fall on grid points.
 	breaks []float64
+	// sc partitions the nodes into scopes with grids of their own, and
+	// scopeMed holds each inner scope's median estimate (latscope.go).
+	sc       scopes
+	scopeMed []float64
 }
 
 // newLatModel gathers the latency evidence of t's components.

@@ -5,18 +5,21 @@ import (
 	"github.com/emac-dev/emac/internal/journey"
 )
 
-// pass evaluates one flavour of every node of a tree on one grid, in
-// post-order. A child's curve is released as soon as its parent is
-// computed unless keep marks it (latency shares and availability
-// perturbations re-evaluate ancestors from the kept curves).
+// pass evaluates one flavour of every node of a tree, each node on its
+// scope's grid (latscope.go), in post-order. A child's curve is released
+// as soon as its parent is computed unless keep marks it (latency shares
+// and availability perturbations re-evaluate ancestors from the kept
+// curves).
 type pass struct {
-	m     *latModel
-	c     *dist.Calc
-	f     dist.Flavour
-	keep  []bool // per node; nil keeps none
-	set   *leafSet
-	leaf  []dist.Sub // per component: an override of the set's curve, or empty
-	skip  dist.Sub
+	m    *latModel
+	g    grids
+	f    dist.Flavour
+	keep []bool // per node; nil keeps none
+	set  *leafSet
+	// leaf holds, per scope and component, an override of the set's curve
+	// (perturbations), or nothing.
+	leaf  [][]dist.Sub
+	skip  []dist.Sub // per scope
 	vals  []dist.Sub // per node
 	owned []bool     // vals[i] was allocated for node i
 	// at and mass hold, per Timeout and Retry node, the primary's S(τ) as
@@ -33,17 +36,25 @@ type pass struct {
 }
 
 func newPass(set *leafSet, f dist.Flavour, keep []bool) *pass {
-	m, c := set.m, set.c
+	m := set.m
 	n := len(m.t.nodes)
-	return &pass{
-		m: m, c: c, f: f, keep: keep, set: set,
-		leaf:  make([]dist.Sub, len(m.t.comps)),
+	p := &pass{
+		m: m, g: set.g, f: f, keep: keep, set: set,
+		leaf:  make([][]dist.Sub, len(set.g)),
+		skip:  make([]dist.Sub, len(set.g)),
 		vals:  make([]dist.Sub, n),
 		owned: make([]bool, n),
 		at:    make([]float64, n),
 		mass:  make([]float64, n),
 	}
+	for s := range p.leaf {
+		p.leaf[s] = make([]dist.Sub, len(m.t.comps))
+	}
+	return p
 }
+
+// calc returns node i's calculator.
+func (p *pass) calc(i int32) *dist.Calc { return p.g[p.m.sc.of[i]] }
 
 // run evaluates every node and returns the root's curve, which stays
 // owned by the pass.
@@ -62,7 +73,7 @@ func (p *pass) run() dist.Sub {
 // drop releases node i's curve if the pass allocated it.
 func (p *pass) drop(i int32) {
 	if p.owned[i] {
-		p.c.Release(p.vals[i])
+		p.calc(i).Release(p.vals[i])
 		p.owned[i] = false
 	}
 	p.vals[i] = dist.Sub{}
@@ -73,63 +84,108 @@ func (p *pass) close() {
 	for i := range p.vals {
 		p.drop(int32(i))
 	}
-	for c, s := range p.leaf {
-		if s.V != nil {
-			p.c.Release(s)
-			p.leaf[c] = dist.Sub{}
+	for s, leaves := range p.leaf {
+		for c, l := range leaves {
+			if l.V != nil {
+				p.g[s].Release(l)
+				leaves[c] = dist.Sub{}
+			}
+		}
+		if p.skip[s].V != nil {
+			p.g[s].Release(p.skip[s])
+			p.skip[s] = dist.Sub{}
 		}
 	}
-	if p.skip.V != nil {
-		p.c.Release(p.skip)
-		p.skip = dist.Sub{}
+}
+
+// leafCurve returns component c's curve on scope s's grid, shared by all
+// its leaves there.
+func (p *pass) leafCurve(s, c int32) dist.Sub {
+	if l := p.leaf[s][c]; l.V != nil {
+		return l
+	}
+	return p.set.get(p.f, s, c)
+}
+
+// override replaces component c's curve in every scope by curve's, until
+// the returned function restores the previous curves.
+func (p *pass) override(c int32, curve func(calc *dist.Calc) dist.Sub) (restore func()) {
+	old := current(p.leaf, c)
+	for s := range p.leaf {
+		p.leaf[s][c] = curve(p.g[s])
+	}
+	return func() {
+		for s := range p.leaf {
+			p.g[s].Release(p.leaf[s][c])
+			p.leaf[s][c] = old[s]
+		}
 	}
 }
 
-// leafCurve returns component c's curve, shared by all its leaves.
-func (p *pass) leafCurve(c int32) dist.Sub {
-	if p.leaf[c].V != nil {
-		return p.leaf[c]
+// current returns the current overrides of component c, per scope.
+func current(leaf [][]dist.Sub, c int32) []dist.Sub {
+	out := make([]dist.Sub, len(leaf))
+	for s := range leaf {
+		out[s] = leaf[s][c]
 	}
-	return p.set.get(p.f, c)
+	return out
 }
 
-// newLeaf computes component c's curve afresh from the set's current
-// availability of c (perturbations change it).
-func (p *pass) newLeaf(c int32) dist.Sub {
-	return p.c.Leaf(p.f, p.set.avail[c], p.m.laws[c], p.m.eps[c])
+// newLeaf returns component c's curve afresh on calc's grid from the set's
+// current availability of c (perturbations change it).
+func (p *pass) newLeaf(c int32) func(calc *dist.Calc) dist.Sub {
+	return func(calc *dist.Calc) dist.Sub {
+		return calc.Leaf(p.f, p.set.avail[c], p.m.laws[c], p.m.eps[c])
+	}
 }
 
-// leafSet holds the leaf curves on one grid, shared by the passes on it:
-// per component, the estimate, lower-band and upper-band curves, one curve
-// for all three when the law is exact (no observations, no band), scaled
-// by the component's availability in avail (the tree's point values, or
-// its lower values for the shared-fate band).
+// leafSet holds the leaf curves on every scope's grid, shared by the
+// passes on them: per scope and component, the estimate, lower-band and
+// upper-band curves, one curve for all three when the law is exact (no
+// observations, no band), scaled by the component's availability in avail
+// (the tree's point values, or its lower values for the shared-fate
+// band). Curves are computed on first use.
 type leafSet struct {
 	m      *latModel
-	c      *dist.Calc
+	g      grids
 	avail  []float64
-	curves [][3]dist.Sub
+	curves [][][3]dist.Sub // [scope][component]
 }
 
-func newLeafSet(m *latModel, c *dist.Calc) *leafSet {
-	return newLeafSetAt(m, c, m.t.point)
+func newLeafSet(m *latModel, g grids) *leafSet {
+	return newLeafSetAt(m, g, m.t.point)
 }
 
-func newLeafSetAt(m *latModel, c *dist.Calc, avail []float64) *leafSet {
-	return &leafSet{m: m, c: c, avail: avail, curves: make([][3]dist.Sub, len(m.t.comps))}
+func newLeafSetAt(m *latModel, g grids, avail []float64) *leafSet {
+	s := &leafSet{m: m, g: g, avail: avail, curves: make([][][3]dist.Sub, len(g))}
+	for i := range s.curves {
+		s.curves[i] = make([][3]dist.Sub, len(m.t.comps))
+	}
+	return s
 }
 
-// fill computes every curve of every component.
+// view returns a leaf set on fresh calculators that shares s's curves,
+// for a pass in another goroutine; s must be filled first.
+func (s *leafSet) view() *leafSet {
+	return &leafSet{m: s.m, g: s.g.fresh(), avail: s.avail, curves: s.curves}
+}
+
+// fill computes every curve of every component in every scope it is
+// used in.
 func (s *leafSet) fill() {
-	for c := range s.curves {
+	for i := range s.m.t.nodes {
+		n := &s.m.t.nodes[i]
+		if n.op != opLeaf {
+			continue
+		}
 		for _, f := range []dist.Flavour{dist.Estimate, dist.Lower, dist.FreeUpper} {
-			s.get(f, int32(c))
+			s.get(f, s.m.sc.of[i], n.comp)
 		}
 	}
 }
 
-// get returns component c's curve in flavour f, computed on first use.
-func (s *leafSet) get(f dist.Flavour, c int32) dist.Sub {
+// get returns component c's curve in flavour f on scope sc's grid.
+func (s *leafSet) get(f dist.Flavour, sc, c int32) dist.Sub {
 	k := 0
 	switch {
 	case s.m.laws[c] == nil || s.m.eps[c] == 0:
@@ -139,41 +195,43 @@ func (s *leafSet) get(f dist.Flavour, c int32) dist.Sub {
 	case f == dist.FreeUpper || f == dist.Upper:
 		k = 2
 	}
-	if s.curves[c][k].V == nil {
-		s.curves[c][k] = s.c.Leaf(f, s.avail[c], s.m.laws[c], s.m.eps[c])
+	if s.curves[sc][c][k].V == nil {
+		s.curves[sc][c][k] = s.g[sc].Leaf(f, s.avail[c], s.m.laws[c], s.m.eps[c])
 	}
-	return s.curves[c][k]
+	return s.curves[sc][c][k]
 }
 
 // eval computes node i's curve from its children's; owned reports whether
 // the curve was allocated for the node (leaves and skips share theirs).
 func (p *pass) eval(i int32) (s dist.Sub, owned bool) {
 	n := &p.m.t.nodes[i]
+	sc := p.m.sc.of[i]
+	c := p.g[sc]
 	switch n.op {
 	case opLeaf:
-		return p.leafCurve(n.comp), false
+		return p.leafCurve(sc, n.comp), false
 	case opSkip:
-		if p.skip.V == nil {
-			p.skip = p.c.Const(1)
+		if p.skip[sc].V == nil {
+			p.skip[sc] = c.Const(1)
 		}
-		return p.skip, false
+		return p.skip[sc], false
 	}
 	kids := p.kids[:0]
-	for _, c := range n.kids {
-		kids = append(kids, p.vals[c])
+	for _, k := range n.kids {
+		kids = append(kids, p.vals[k])
 	}
 	p.kids = kids
 	if p.shared {
-		if s, ok := p.sharedOp(n, kids); ok {
+		if s, ok := p.sharedOp(c, n, kids); ok {
 			return s, true
 		}
 	}
 	if p.upper {
-		if s, ok := p.upperOp(n, kids); ok {
+		if s, ok := p.upperOp(c, n, kids); ok {
 			return s, true
 		}
 	}
-	c, f := p.c, p.f
+	f := p.f
 	switch n.op {
 	case opSeries:
 		return c.Series(f, kids), true
@@ -194,39 +252,47 @@ func (p *pass) eval(i int32) (s dist.Sub, owned bool) {
 // deadline evaluates a Timeout or Retry node. A declared
 // timeoutProbability tp makes a fraction tp of the primary's on-time
 // answers late, independently of their latency (as the simulator draws
-// it): the primary's curve is scaled by 1 − tp.
+// it): the primary's curve is scaled by 1 − tp. A primary in a scope of
+// its own is read at τ on its grid and carried onto the node's.
 func (p *pass) deadline(i int32, n *node, kids []dist.Sub) dist.Sub {
-	c, f := p.c, p.f
+	c, f := p.calc(i), p.f
 	if p.shared && p.sharedDeadline(n) {
 		f = dist.FreeLower
 	}
+	pc := p.calc(n.kids[0])
 	prim := p.primary(i, n, kids[0])
 	if n.tpSet {
+		defer pc.Release(prim)
+	}
+	if pc != c {
+		prim = c.Rebin(f, prim, pc.Grid())
 		defer c.Release(prim)
 	}
+	at := p.at[i]
 	if r, ok := n.src.(*journey.Retry); ok {
-		return c.Retry(f, n.k, r.PerTryTimeout, r.Backoff, prim)
+		return c.RetryAt(f, n.k, r.PerTryTimeout, r.Backoff, at, prim)
 	}
 	to := n.src.(*journey.Timeout)
 	if len(kids) == 2 {
-		return c.Timeout(f, to.Timeout, prim, &kids[1])
+		return c.TimeoutAt(f, to.Timeout, at, prim, &kids[1])
 	}
-	return c.Timeout(f, to.Timeout, prim, nil)
+	return c.TimeoutAt(f, to.Timeout, at, prim, nil)
 }
 
-// primary returns the curve of Timeout or Retry node i's primary s, scaled
-// by 1 − tp when tp is declared (then a new buffer), and records its mass
-// and its value at the deadline.
+// primary returns the curve of Timeout or Retry node i's primary s (on
+// the primary's grid), scaled by 1 − tp when tp is declared (then a new
+// buffer), and records its mass and its value at the deadline.
 func (p *pass) primary(i int32, n *node, s dist.Sub) dist.Sub {
+	pc := p.calc(n.kids[0])
 	p.mass[i] = s.Mass
 	if n.tpSet {
-		s = p.c.Clone(s)
+		s = pc.Clone(s)
 		for k := range s.V {
 			s.V[k] *= 1 - n.tp
 		}
 		s.Mass *= 1 - n.tp
 	}
-	p.at[i] = p.c.At(p.f, s, deadlineOf(n))
+	p.at[i] = pc.At(p.f, s, deadlineOf(n))
 	return s
 }
 
@@ -234,6 +300,6 @@ func (p *pass) primary(i int32, n *node, s dist.Sub) dist.Sub {
 func (p *pass) readDeadline(i int32, n *node) {
 	s := p.primary(i, n, p.vals[n.kids[0]])
 	if n.tpSet {
-		p.c.Release(s)
+		p.calc(n.kids[0]).Release(s)
 	}
 }

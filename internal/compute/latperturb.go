@@ -26,9 +26,7 @@ func (l *latency) perturbLate(comps, dirty []int32, withMinus bool) (restore fun
 	var undo []func()
 	for _, p := range passes {
 		for _, c := range comps {
-			old := p.leaf[c]
-			p.leaf[c] = p.newLeaf(c)
-			undo = append(undo, func() { p.c.Release(p.leaf[c]); p.leaf[c] = old })
+			undo = append(undo, p.override(c, p.newLeaf(c)))
 		}
 		for _, i := range dirty {
 			n := &t.nodes[i]
@@ -44,7 +42,7 @@ func (l *latency) perturbLate(comps, dirty []int32, withMinus bool) (restore fun
 			p.vals[i], p.owned[i] = p.eval(i)
 			undo = append(undo, func() {
 				if p.owned[i] {
-					p.c.Release(p.vals[i])
+					p.calc(i).Release(p.vals[i])
 				}
 				p.vals[i], p.owned[i], p.at[i], p.mass[i] = s.val, s.owned, s.at, s.mass
 			})

@@ -41,7 +41,7 @@ type latency struct {
 func (l *latency) startFree() {
 	set := l.mg.set
 	set.fill()
-	view := &leafSet{m: set.m, c: dist.NewCalc(set.c.Grid()), curves: set.curves}
+	view := set.view()
 	l.freeDone = make(chan struct{})
 	go func() {
 		defer close(l.freeDone)
@@ -87,6 +87,7 @@ func prepare(j *model.Journey, o prepOpts) (t *tree, lat *latency, err error) {
 		t.evalAll()
 		return t, nil, nil
 	}
+	m.assignScopes()
 	lat = newLatency(m, q, curves, o)
 	t.evalAll()
 	if lat.perturb {
@@ -139,8 +140,8 @@ func newLatency(m *latModel, q float64, curves bool, o prepOpts) *latency {
 		}
 		return nil
 	})
-	k := l.mg.c.Grid().K
-	t.inexact = m.unresolved(l.mg.c.Grid())
+	k := l.mg.g.points()
+	t.inexact = m.unresolved(l.mg)
 	var lowerKeep []bool
 	l.shares, l.perturb = sharesOK(k), perturbOK(k)
 	if l.perturb {

@@ -20,7 +20,7 @@ const (
 // result reads the three quantiles and assembles the latency result.
 func (l *latency) result(t *tree) *LatencyResult {
 	root := len(t.nodes) - 1
-	c, est := l.mg.c, l.mg.root
+	c, est := l.mg.g[0], l.mg.root
 	g := c.Grid()
 	res := &LatencyResult{
 		Quantile:               l.q,
@@ -59,7 +59,7 @@ func (l *latency) result(t *tree) *LatencyResult {
 // with a note, when the band never reaches the level.
 func (l *latency) read(newBand func(*leafSet) *pass, lo dist.Sub, aHi float64, name string, notes *assumptions) float64 {
 	level := l.q * aHi
-	c, s := l.mg.c, lo
+	c, s := l.mg.g[0], lo
 	spec := l.mg.spec
 	for range maxGridTries {
 		t, ok, unbounded := c.Bound(s, level)
@@ -72,8 +72,9 @@ func (l *latency) read(newBand func(*leafSet) *pass, lo dist.Sub, aHi float64, n
 			return math.Inf(1)
 		}
 		spec.Range *= 2
-		c = dist.NewCalc(dist.NewGrid(spec))
-		s = newBand(newLeafSet(l.m, c)).run()
+		g := newGrids(spec, l.mg.inner)
+		c = g[0]
+		s = newBand(newLeafSet(l.m, g)).run()
 	}
 	notes.add(fmt.Sprintf("latency %s unbounded: the band does not reach the p%s level within %s", name, pct(l.q), c.Grid()))
 	return math.Inf(1)
@@ -133,8 +134,11 @@ func (l *latency) assumptions(res *LatencyResult, reads []string) []string {
 
 // gridNote describes the main grid.
 func (l *latency) gridNote() string {
-	g := l.mg.c.Grid()
-	s := fmt.Sprintf("latency curves on a uniform grid of %s (trapezoid-rule convolution for the estimate, cell left ends for lower bands)", g)
+	g := l.mg.g[0].Grid()
+	s := fmt.Sprintf("latency curves on a uniform grid of %s (trapezoid-rule convolution for the estimate, cell left ends for lower bands, right ends for upper bands)", g)
+	if n := len(l.mg.g) - 1; n > 0 {
+		s += fmt.Sprintf("; the primaries of %d deadline(s) on grids of their own that end at the deadline (%d to %d points)", n, scopeMinK, scopeMaxK)
+	}
 	switch {
 	case len(l.m.breaks) == 0:
 	case g.Aligned:

@@ -55,12 +55,11 @@ import (
 
 // sharedOp evaluates node n of the shared-fate band where it differs from
 // the independent lower band; ok is false where it does not.
-func (p *pass) sharedOp(n *node, kids []dist.Sub) (s dist.Sub, ok bool) {
-	c := p.c
+func (p *pass) sharedOp(c *dist.Calc, n *node, kids []dist.Sub) (s dist.Sub, ok bool) {
 	switch n.op {
 	case opSeries:
 		if n.stepGroups != nil {
-			return p.groupedSeries(n.stepGroups, kids), true
+			return groupedSeries(c, n.stepGroups, kids), true
 		}
 	case opRace:
 		if n.multi {
@@ -93,8 +92,7 @@ func (p *pass) sharedDeadline(n *node) bool {
 
 // groupedSeries sums the steps of each fate group with Makarov's bound and
 // convolves the groups' sums.
-func (p *pass) groupedSeries(groups [][]int, kids []dist.Sub) dist.Sub {
-	c := p.c
+func groupedSeries(c *dist.Calc, groups [][]int, kids []dist.Sub) dist.Sub {
 	parts := make([]dist.Sub, len(groups))
 	owned := make([]bool, len(groups))
 	for gi, g := range groups {
@@ -132,7 +130,7 @@ func positions(groups []group) [][]int {
 // newSharedPass returns the shared-fate band's pass on the main grid:
 // leaves at their lower availabilities.
 func newSharedPass(l *latency, keep []bool) *pass {
-	p := newPass(newLeafSetAt(l.m, l.mg.c, l.m.t.lower), dist.Lower, keep)
+	p := newPass(newLeafSetAt(l.m, l.mg.g, l.m.t.lower), dist.Lower, keep)
 	p.shared = true
 	return p
 }

@@ -178,6 +178,34 @@ func (c *Calc) At(f Flavour, s Sub, t float64) float64 {
 	return interp(s.V, t/c.g.Delta)
 }
 
+// Rebin returns s, a Sub on the grid from, on c's grid: every new point
+// reads s as flavour f reads between grid points (interpolated for the
+// estimate, at the old point at or below for lower bands, at or above for
+// upper bands); beyond from's last point an upper band reads its mass and
+// the others hold their last value.
+func (c *Calc) Rebin(f Flavour, s Sub, from Grid) Sub {
+	v := c.buf()
+	last := from.K - 1
+	for k := range v {
+		t := c.g.Time(k)
+		down, up := from.Cells(t)
+		switch {
+		case f.upperSide() && up > last:
+			v[k] = s.Mass
+		case f.upperSide():
+			v[k] = s.V[up]
+		case down >= last:
+			v[k] = s.V[last]
+		case f == Estimate:
+			v[k] = interp(s.V, t/from.Delta)
+		default:
+			v[k] = s.V[down]
+		}
+	}
+	tidy(v, s.Mass, 0)
+	return Sub{V: v, Mass: s.Mass}
+}
+
 // interp reads v at the fractional index p ≥ 0 by linear interpolation,
 // holding the last value beyond the end.
 func interp(v []float64, p float64) float64 {

@@ -12,8 +12,13 @@ type deadline struct {
 }
 
 func (c *Calc) deadline(f Flavour, n Sub, tau float64) deadline {
+	return c.deadlineAt(f, tau, c.At(f, n, tau))
+}
+
+// deadlineAt is deadline with S_N(τ) given (read on a finer grid).
+func (c *Calc) deadlineAt(f Flavour, tau, at float64) deadline {
 	down, up := c.g.Cells(tau)
-	d := deadline{cut: down, exact: down == up, pos: tau / c.g.Delta, value: c.At(f, n, tau)}
+	d := deadline{cut: down, exact: down == up, pos: tau / c.g.Delta, value: at}
 	if f.upperSide() {
 		d.cut = up
 	}
@@ -39,7 +44,14 @@ func (c *Calc) primary(f Flavour, n Sub, d deadline, k int) float64 {
 // union bound max(S_N(τ), S_M(t − τ)) after τ, FreeUpper the sum
 // min(1, S_N(τ) + S_M(t − τ)).
 func (c *Calc) Timeout(f Flavour, tau float64, n Sub, fallback *Sub) Sub {
-	d := c.deadline(f, n, tau)
+	return c.TimeoutAt(f, tau, c.At(f, n, tau), n, fallback)
+}
+
+// TimeoutAt is Timeout with the primary's S_N(τ), as flavour f reads it,
+// given: the primary was computed on a grid of its own, on which τ is a
+// grid point, and n is its curve carried onto this grid (see Rebin).
+func (c *Calc) TimeoutAt(f Flavour, tau, at float64, n Sub, fallback *Sub) Sub {
+	d := c.deadlineAt(f, tau, at)
 	v := c.buf()
 	for k := range v {
 		v[k] = c.primary(f, n, d, k)
@@ -80,10 +92,15 @@ func (c *Calc) Timeout(f Flavour, tau float64, n Sub, fallback *Sub) Sub {
 // attempt alone (for any dependence the attempts may fail together);
 // FreeUpper sums the attempts, capped at 1.
 func (c *Calc) Retry(f Flavour, attempts int, tau, backoff float64, n Sub) Sub {
+	return c.RetryAt(f, attempts, tau, backoff, c.At(f, n, tau), n)
+}
+
+// RetryAt is Retry with the primary's S_N(τ) given (see TimeoutAt).
+func (c *Calc) RetryAt(f Flavour, attempts int, tau, backoff, at float64, n Sub) Sub {
 	if f == FreeLower || attempts <= 1 {
-		return c.Timeout(f, tau, n, nil)
+		return c.TimeoutAt(f, tau, at, n, nil)
 	}
-	d := c.deadline(f, n, tau)
+	d := c.deadlineAt(f, tau, at)
 	v := c.buf()
 	clear(v)
 	w := 1 - d.value

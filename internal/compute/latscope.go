@@ -1,0 +1,156 @@
+package compute
+
+import (
+	"math"
+
+	"github.com/emac-dev/emac/internal/dist"
+	"github.com/emac-dev/emac/internal/journey"
+)
+
+// Scopes. The curves of a tree live on several grids. The primary of a
+// Timeout or Retry whose latency can be positive is read at its deadline
+// τ only: S_N(min(t, τ)) is all the operator uses. Such a primary and its
+// subtree (down to the primaries of nested deadlines) form a scope whose
+// grid ends exactly at τ with enough cells to resolve it, however coarse
+// the journey's own grid is; the root and everything outside such
+// primaries form scope 0, whose grid is sized for the journey's quantile.
+// A Timeout or Retry reads its primary's S_N(τ) on the primary's grid and
+// carries the curve up to τ onto its own grid (dist.Rebin), so a deadline
+// is never read at the wrong time, whatever the journey's size, and a
+// subtree's late fractions do not depend on the rest of the tree.
+//
+// Cell sizes: scope 0 aims at cellsPerMedian cells below the journey's
+// median and at most rootMaxK points; a deadline's scope at cellsPerMedian
+// cells below its primary's median, between scopeMinK and scopeMaxK
+// points across [0, τ].
+const (
+	rootMaxK  = 4096
+	scopeMinK = 2048
+	scopeMaxK = 4096
+)
+
+// scopes partitions the nodes of a tree.
+type scopes struct {
+	of  []int32   // per node: its scope
+	top []int32   // per scope: its topmost node (the tree's root for scope 0)
+	tau []float64 // per scope: the deadline its curves are read at (0 for scope 0)
+}
+
+// assignScopes partitions m's nodes into scopes (after markLate).
+func (m *latModel) assignScopes() {
+	nodes := m.t.nodes
+	root := int32(len(nodes) - 1)
+	sc := scopes{of: make([]int32, len(nodes)), top: []int32{root}, tau: []float64{0}}
+	for i := root - 1; i >= 0; i-- {
+		p := &nodes[nodes[i].parent]
+		if p.lateTimed && p.kids[0] == i {
+			sc.of[i] = int32(len(sc.top))
+			sc.top = append(sc.top, i)
+			sc.tau = append(sc.tau, deadlineOf(p))
+			continue
+		}
+		sc.of[i] = sc.of[nodes[i].parent]
+	}
+	m.sc = sc
+}
+
+// breaksOf returns the durations that should fall on scope s's grid
+// points: its deadline, and the hedges, deadlines and retry periods of its
+// own nodes.
+func (m *latModel) breaksOf(s int32) []float64 {
+	var out []float64
+	if s > 0 {
+		out = append(out, m.sc.tau[s])
+	}
+	for i := range m.t.nodes {
+		if m.sc.of[i] != s {
+			continue
+		}
+		switch src := m.t.nodes[i].src.(type) {
+		case *journey.Timeout:
+			out = append(out, src.Timeout)
+		case *journey.Retry:
+			out = append(out, src.PerTryTimeout, src.PerTryTimeout+src.Backoff)
+		case *journey.Race:
+			out = append(out, src.HedgeAfter)
+		}
+	}
+	return out
+}
+
+// scopeSpec returns the grid of scope s > 0 given the median estimate of
+// its top node: exactly [0, τ], with cellsPerMedian cells below the median
+// where scopeMinK..scopeMaxK points allow.
+func (m *latModel) scopeSpec(s int32, med float64) dist.Spec {
+	tau := m.sc.tau[s]
+	step := tau / scopeMinK
+	if med > 0 {
+		step = min(step, med/cellsPerMedian)
+	}
+	step = max(step, tau/(scopeMaxK-1))
+	return dist.Spec{Range: tau, Step: step, Breakpoints: m.breaksOf(s), MaxK: scopeMaxK}
+}
+
+// grids holds one calculator per scope.
+type grids []*dist.Calc
+
+// newGrids returns calculators for scope 0's spec and the inner scopes'
+// specs.
+func newGrids(root dist.Spec, inner []dist.Spec) grids {
+	g := grids{dist.NewCalc(dist.NewGrid(root))}
+	for _, s := range inner[1:] {
+		g = append(g, dist.NewCalc(dist.NewGrid(s)))
+	}
+	return g
+}
+
+// fresh returns new calculators on the same grids (for a concurrent pass).
+func (g grids) fresh() grids {
+	out := make(grids, len(g))
+	for i, c := range g {
+		out[i] = dist.NewCalc(c.Grid())
+	}
+	return out
+}
+
+// points returns the grid points of all scopes together.
+func (g grids) points() int {
+	n := 0
+	for _, c := range g {
+		n += c.Grid().K
+	}
+	return n
+}
+
+// innerSpecs returns the specs of every scope (index 0 unused) from the
+// median estimates med of the nodes.
+func (m *latModel) innerSpecs(med []float64) []dist.Spec {
+	specs := make([]dist.Spec, len(m.sc.top))
+	m.scopeMed = make([]float64, len(m.sc.top))
+	for s := int32(1); s < int32(len(specs)); s++ {
+		m.scopeMed[s] = finite(med[m.sc.top[s]])
+		specs[s] = m.scopeSpec(s, m.scopeMed[s])
+	}
+	return specs
+}
+
+// rootStep returns scope 0's cell for range r and the journey's median md:
+// 1/cellsPerMedian of the median, but at least r/rootMaxK.
+func rootStep(r, md float64) float64 {
+	step := r / 1024
+	if md > 0 {
+		step = md / cellsPerMedian
+	}
+	return max(step, r/(rootMaxK-1))
+}
+
+// maxPos is a finite positive maximum of its arguments (0 when none).
+func maxPos(xs ...float64) float64 {
+	m := 0.0
+	for _, x := range xs {
+		if x > 0 && !math.IsInf(x, 0) {
+			m = max(m, x)
+		}
+	}
+	return m
+}

@@ -1,6 +1,10 @@
 package compute
 
-import "github.com/emac-dev/emac/internal/dist"
+import (
+	"math"
+
+	"github.com/emac-dev/emac/internal/dist"
+)
 
 // The latency upper bound (DESIGN §3.3) holds for every failure and
 // latency law of A−'s dependence class: distinct fate groups independent,
@@ -121,4 +125,132 @@ func classUpperPass(set *leafSet) *pass {
 	p := newPass(set, dist.Upper, nil)
 	p.upper = true
 	return p
+}
+
+// upperMass returns the class upper band's mass at the root — the class's
+// availability upper bound — after p (the class upper pass) has run only
+// where curves decide a late fraction (runTimed): every other node's mass
+// follows from its children's as the band's arithmetic makes it (leaves
+// at their availabilities; products, group minima, the best Cond vertex,
+// unions, the groupwise KofN maximum; a Timeout or Retry from its
+// primary's S(τ) as the pass read it).
+func (p *pass) upperMass() float64 {
+	t := p.m.t
+	mass := make([]float64, len(t.nodes))
+	var x []float64
+	var idx []int
+	for i := range t.nodes {
+		n := &t.nodes[i]
+		x = x[:0]
+		for _, c := range n.kids {
+			x = append(x, mass[c])
+		}
+		mass[i] = p.nodeUpperMass(int32(i), n, x, &idx)
+	}
+	return mass[len(mass)-1]
+}
+
+// nodeUpperMass is the class upper band's mass of node n from its
+// children's masses x.
+func (p *pass) nodeUpperMass(i int32, n *node, x []float64, idx *[]int) float64 {
+	switch n.op {
+	case opLeaf:
+		return p.set.avail[n.comp]
+	case opSkip:
+		return 1
+	case opSeries, opParallel:
+		if n.stepGroups != nil {
+			return minPerGroup(n.stepGroups)(x)
+		}
+		return dist.Product(x)
+	case opCond:
+		return dist.Vertex(n.lo, n.hi, x, true, idx, nil)
+	case opRace:
+		return dist.AnyOf(x)
+	case opKofN:
+		switch {
+		case !n.multi || n.k == 1:
+			return (&tree{}).tail(x, n.k)
+		case n.k == len(x):
+			return minPerGroup(positions(n.groups))(x)
+		}
+		return groupwiseKofNMax(x, positions(n.groups), n.k)
+	case opTimeout:
+		s := p.onTime(i, n, x[0])
+		if len(x) == 2 {
+			return s + (1-s)*x[1]
+		}
+		return s
+	case opRetry:
+		return 1 - math.Pow(1-p.onTime(i, n, x[0]), float64(n.k))
+	}
+	return 1
+}
+
+// onTime is the primary's S(τ) of Timeout or Retry node i as the pass
+// read it when its primary is timed, else the primary's mass scaled by
+// 1 − tp (an instant primary).
+func (p *pass) onTime(i int32, n *node, primary float64) float64 {
+	if n.lateTimed {
+		return p.at[i]
+	}
+	if n.tpSet {
+		return primary * (1 - n.tp)
+	}
+	return primary
+}
+
+// sameAsLower reports, per node, whether the class lower band equals the
+// independent lower band there: no node of its subtree has children that
+// share failure domains where the shared-fate arithmetic differs.
+func (m *latModel) sameAsLower() []bool {
+	t := m.t
+	same := make([]bool, len(t.nodes))
+	for i := range t.nodes {
+		n := &t.nodes[i]
+		s := !sharedDiffers(n)
+		for _, c := range n.kids {
+			s = s && same[c]
+		}
+		same[i] = s
+	}
+	return same
+}
+
+// sharedDiffers reports whether the shared-fate band evaluates node n
+// differently from the independent lower band (sharedOp, sharedDeadline).
+func sharedDiffers(n *node) bool {
+	switch n.op {
+	case opSeries:
+		return n.stepGroups != nil
+	case opRace, opTimeout:
+		return n.multi
+	case opKofN:
+		return n.multi && n.k != len(n.kids)
+	case opRetry:
+		return n.k > 1
+	}
+	return false
+}
+
+// runPair evaluates the independent lower band lo and the class lower
+// band cl node by node: where the two agree (same), cl shares lo's curve.
+// It returns both roots.
+func runPair(lo, cl *pass, same []bool) (dist.Sub, dist.Sub) {
+	for i := range lo.m.t.nodes {
+		lo.vals[i], lo.owned[i] = lo.eval(int32(i))
+		if same[i] {
+			cl.vals[i], cl.owned[i] = lo.vals[i], false
+		} else {
+			cl.vals[i], cl.owned[i] = cl.eval(int32(i))
+		}
+		for _, c := range lo.m.t.nodes[i].kids {
+			cl.drop(c)
+			if lo.keep == nil || !lo.keep[c] {
+				lo.drop(c)
+			}
+		}
+	}
+	root := len(lo.vals) - 1
+	return lo.vals[root], cl.vals[root]
 }

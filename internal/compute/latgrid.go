@@ -274,7 +274,7 @@ func (m *latModel) unresolved(mg mainGrid) []string {
 	var out []string
 	for s := 1; s < len(mg.g); s++ {
 		g, med := mg.g[s].Grid(), m.scopeMed[s]
-		if !(med > 0) || med/g.Delta >= minScopeCells {
+		if !m.interpolates(int32(s)) || !(med > 0) || med/g.Delta >= minScopeCells {
 			continue
 		}
 		n := &m.t.nodes[m.t.nodes[m.sc.top[s]].parent]

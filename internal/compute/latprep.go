@@ -25,30 +25,10 @@ type latency struct {
 	// perturb that the curves under timed deadlines are kept in the three
 	// passes (availability perturbations recompute late fractions).
 	shares, perturb bool
-	// free and up are the roots of the class bands of the latency upper
-	// bound (latclass.go) on the main grid, computed concurrently with the
-	// lower band; freeDone is closed when they are ready.
-	free, up dist.Sub
-	freeDone chan struct{}
-	// freePanic is a panic of that goroutine, re-raised by the reader so
-	// that the command line's recover sees it.
-	freePanic any
-}
-
-// startFree evaluates the class bands of the upper bound on the main grid
-// in a goroutine with its own calculator; the leaf curves it reads are
-// computed beforehand, so the two goroutines share only read-only data.
-func (l *latency) startFree() {
-	set := l.mg.set
-	set.fill()
-	view := set.view()
-	l.freeDone = make(chan struct{})
-	go func() {
-		defer close(l.freeDone)
-		defer func() { l.freePanic = recover() }()
-		l.free = classLowerPass(view).run()
-		l.up = classUpperPass(view).run()
-	}()
+	// free is the root of the class lower band and upMass the class's
+	// availability upper bound, of the latency upper bound (latclass.go).
+	free   dist.Sub
+	upMass float64
 }
 
 // keepBudget caps the bytes of curves kept for latency shares and
@@ -149,11 +129,16 @@ func newLatency(m *latModel, q float64, curves bool, o prepOpts) *latency {
 	} else if o.perturb && work > 0 {
 		t.notes = append(t.notes, "contributors hold the late fractions of Timeout and Retry nodes at the journey's values: recomputing them for every perturbation would take too long")
 	}
-	if curves {
-		l.startFree()
-	}
 	l.lower = newPass(l.mg.set, dist.Lower, lowerKeep)
-	l.lowerRoot = l.lower.run()
+	if curves {
+		l.lowerRoot, l.free = runPair(l.lower, classLowerPass(l.mg.set), m.sameAsLower())
+		up := classUpperPass(l.mg.set)
+		up.runTimed()
+		l.upMass = up.upperMass()
+		up.close()
+	} else {
+		l.lowerRoot = l.lower.run()
+	}
 	l.low = newSharedPass(l, lowerKeep)
 	l.low.runTimed()
 	l.applyLate()

@@ -36,12 +36,8 @@ func (l *latency) result(t *tree) *LatencyResult {
 		res.EstimateSeconds = math.Inf(1)
 		notes.add(fmt.Sprintf("latency estimate: the p%s level is not reached within %s", pct(l.q), g))
 	}
-	<-l.freeDone
-	if l.freePanic != nil {
-		panic(l.freePanic)
-	}
-	free, up := l.free, l.up
-	res.BoundAvailability = up.Mass
+	free := l.free
+	res.BoundAvailability = l.upMass
 	res.UpperConfidenceSeconds = l.read(func(s *leafSet) *pass { return newPass(s, dist.Lower, nil) }, l.lowerRoot, res.ConfidenceAvailability, "upper confidence", &notes)
 	res.UpperBoundSeconds = l.read(classLowerPass, free, res.BoundAvailability, "upper bound", &notes)
 	res.Curves = LatencyCurves{

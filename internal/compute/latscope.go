@@ -83,12 +83,53 @@ func (m *latModel) breaksOf(s int32) []float64 {
 // where scopeMinK..scopeMaxK points allow.
 func (m *latModel) scopeSpec(s int32, med float64) dist.Spec {
 	tau := m.sc.tau[s]
+	if !m.interpolates(s) {
+		// Leaves and pointwise operators are exact at every grid point,
+		// and τ is one: a coarse grid reads S_N(τ) exactly.
+		return dist.Spec{Range: tau, Step: tau / (coarseScopeK - 1), Breakpoints: m.breaksOf(s), MaxK: coarseScopeK}
+	}
 	step := tau / scopeMinK
 	if med > 0 {
 		step = min(step, med/cellsPerMedian)
 	}
 	step = max(step, tau/(scopeMaxK-1))
 	return dist.Spec{Range: tau, Step: step, Breakpoints: m.breaksOf(s), MaxK: scopeMaxK}
+}
+
+// coarseScopeK is the grid size of a scope whose curves are exact at grid
+// points (see interpolates).
+const coarseScopeK = 512
+
+// interpolates reports whether scope s's curves carry discretisation
+// error at its grid points: it convolves (a Series of two or more steps
+// that take time), shifts by a hedge, or holds a deadline (whose fallback,
+// retries or nested primary are carried between grids).
+func (m *latModel) interpolates(s int32) bool {
+	for i := range m.t.nodes {
+		if m.sc.of[i] != s {
+			continue
+		}
+		n := &m.t.nodes[i]
+		switch n.op {
+		case opSeries:
+			timed := 0
+			for _, c := range n.kids {
+				if m.timed[c] {
+					timed++
+				}
+			}
+			if timed > 1 {
+				return true
+			}
+		case opRace:
+			if m.timed[i] && n.src.(*journey.Race).HedgeAfter > 0 {
+				return true
+			}
+		case opTimeout, opRetry:
+			return true
+		}
+	}
+	return false
 }
 
 // grids holds one calculator per scope.

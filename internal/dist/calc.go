@@ -69,6 +69,7 @@ type Calc struct {
 	mk   makarov
 	idx  []int
 	tmp  []float64
+	logT []float64 // ln t_k, computed on first use (lognormal leaves)
 }
 
 // NewCalc returns a calculator for g.
@@ -125,6 +126,9 @@ func (c *Calc) Leaf(f Flavour, a float64, l law.Law, eps float64) Sub {
 	if l == nil {
 		return c.Const(a)
 	}
+	if ln, ok := l.(law.Lognormal); ok {
+		return c.lognormalLeaf(a, ln)
+	}
 	v := c.buf()
 	cdf, shift := l.CDF, 0.0
 	switch f {
@@ -152,6 +156,31 @@ func (c *Calc) Leaf(f Flavour, a float64, l law.Law, eps float64) Sub {
 		mass = a * unit(top+shift)
 	}
 	return Sub{V: v, Mass: mass}
+}
+
+// lognormalLeaf is Leaf for an exact lognormal law (every flavour alike):
+// Φ((ln t − ln median)/σ) from the grid's cached logarithms, stopping
+// where the CDF reaches 1 in floating point.
+func (c *Calc) lognormalLeaf(a float64, l law.Lognormal) Sub {
+	if c.logT == nil {
+		c.logT = make([]float64, c.g.K)
+		for k := range c.logT {
+			c.logT[k] = math.Log(c.g.Time(k))
+		}
+	}
+	v := c.buf()
+	mu, inv := math.Log(l.Median), 1/(l.Sigma*math.Sqrt2)
+	for k, lt := range c.logT {
+		x := 0.5 * math.Erfc(-(lt-mu)*inv)
+		v[k] = a * x
+		if x == 1 {
+			for j := k + 1; j < len(v); j++ {
+				v[j] = a
+			}
+			break
+		}
+	}
+	return Sub{V: v, Mass: a}
 }
 
 // unit clamps x to [0, 1].

@@ -121,17 +121,18 @@ func finitePtr(x float64) *float64 {
 // objective's quantile as three numbers. It returns nil when j has no
 // latency objective or no component has latency evidence.
 //
-// Curves live on a uniform grid chosen per journey: its range starts at
-// 1.25 times a recursive high-quantile estimate of the tree (leaf
-// quantile 0.9999; Series: sum of medians plus the root of the summed
-// squared spreads; Parallel, Cond and KofN max; Race max with hedge
-// offsets; Timeout τ plus the fallback's; Retry n(τ+b)) and doubles
-// while the estimate does not reach the objective's level; its cell is
-// 1/200 of the tree's median estimate, refined while the computed median
-// has fewer than 100 cells below it, with at most dist.DefaultMaxK points;
-// timeouts and hedge delays fall on grid points when possible (package
-// dist). The bounds, when their level lies beyond the grid, are read on
-// grids of doubled range.
+// Curves live on uniform grids chosen per journey (latgrid.go,
+// latscope.go): the journey's grid ranges over 1.25 times a recursive
+// high-quantile estimate of the tree (leaf quantile 0.9999; Series: sum of
+// medians plus the root of the summed squared spreads; Parallel, Cond and
+// KofN max; Race max with hedge offsets; Timeout τ plus the fallback's;
+// Retry the attempts that carry mass times τ+b) and doubles while the
+// estimate does not reach the objective's level; its cell is 1/200 of the
+// tree's median estimate, refined while the computed median has fewer
+// than 100 cells below it, with at most 4,096 points. The primary of every
+// timed Timeout or Retry has a grid of its own ending at its deadline.
+// The bounds, when their level lies beyond the grid, are read on grids of
+// doubled range.
 func Latency(j *model.Journey) (*LatencyResult, error) {
 	t, lat, err := prepare(j, prepOpts{curves: true})
 	if err != nil || lat == nil {

@@ -1,6 +1,8 @@
 package compute
 
 import (
+	"slices"
+
 	"github.com/emac-dev/emac/internal/dist"
 	"github.com/emac-dev/emac/internal/journey"
 )
@@ -107,35 +109,46 @@ func (p *pass) leafCurve(s, c int32) dist.Sub {
 	return p.set.get(p.f, s, c)
 }
 
-// override replaces component c's curve in every scope by curve's, until
+// override replaces component c's curve in every scope that calls it by
+// curve's, until
 // the returned function restores the previous curves.
 func (p *pass) override(c int32, curve func(calc *dist.Calc) dist.Sub) (restore func()) {
-	old := current(p.leaf, c)
-	for s := range p.leaf {
+	in := p.m.sc.comp[c]
+	old := make([]dist.Sub, len(in))
+	for k, s := range in {
+		old[k] = p.leaf[s][c]
 		p.leaf[s][c] = curve(p.g[s])
 	}
 	return func() {
-		for s := range p.leaf {
+		for k, s := range in {
 			p.g[s].Release(p.leaf[s][c])
-			p.leaf[s][c] = old[s]
+			p.leaf[s][c] = old[k]
 		}
 	}
 }
 
-// current returns the current overrides of component c, per scope.
-func current(leaf [][]dist.Sub, c int32) []dist.Sub {
-	out := make([]dist.Sub, len(leaf))
-	for s := range leaf {
-		out[s] = leaf[s][c]
-	}
-	return out
-}
-
-// newLeaf returns component c's curve afresh on calc's grid from the set's
-// current availability of c (perturbations change it).
-func (p *pass) newLeaf(c int32) func(calc *dist.Calc) dist.Sub {
+// newLeaf returns component c's curve on calc's grid at the set's current
+// availability of c (perturbations change it), avail: a leaf curve is its
+// availability times a curve of the law alone, so the set's curve is
+// rescaled rather than computed again.
+func (p *pass) newLeaf(c int32, avail float64) func(calc *dist.Calc) dist.Sub {
 	return func(calc *dist.Calc) dist.Sub {
-		return calc.Leaf(p.f, p.set.avail[c], p.m.laws[c], p.m.eps[c])
+		var base dist.Sub
+		for s, g := range p.g {
+			if g == calc {
+				base = p.set.get(p.f, int32(s), c)
+			}
+		}
+		if a := p.set.orig[c]; base.V != nil && a > 0 {
+			out := calc.Clone(base)
+			r := avail / a
+			for k := range out.V {
+				out.V[k] *= r
+			}
+			out.Mass *= r
+			return out
+		}
+		return calc.Leaf(p.f, avail, p.m.laws[c], p.m.eps[c])
 	}
 }
 
@@ -146,9 +159,13 @@ func (p *pass) newLeaf(c int32) func(calc *dist.Calc) dist.Sub {
 // (the tree's point values, or its lower values for the shared-fate
 // band). Curves are computed on first use.
 type leafSet struct {
-	m      *latModel
-	g      grids
-	avail  []float64
+	m     *latModel
+	g     grids
+	avail []float64
+	// orig is avail when the set was made: the cached curves use it, so
+	// that a perturbation of avail (which overrides the curves it
+	// changes) never reaches the cache.
+	orig   []float64
 	curves [][][3]dist.Sub // [scope][component]
 }
 
@@ -157,31 +174,11 @@ func newLeafSet(m *latModel, g grids) *leafSet {
 }
 
 func newLeafSetAt(m *latModel, g grids, avail []float64) *leafSet {
-	s := &leafSet{m: m, g: g, avail: avail, curves: make([][][3]dist.Sub, len(g))}
+	s := &leafSet{m: m, g: g, avail: avail, orig: slices.Clone(avail), curves: make([][][3]dist.Sub, len(g))}
 	for i := range s.curves {
 		s.curves[i] = make([][3]dist.Sub, len(m.t.comps))
 	}
 	return s
-}
-
-// view returns a leaf set on fresh calculators that shares s's curves,
-// for a pass in another goroutine; s must be filled first.
-func (s *leafSet) view() *leafSet {
-	return &leafSet{m: s.m, g: s.g.fresh(), avail: s.avail, curves: s.curves}
-}
-
-// fill computes every curve of every component in every scope it is
-// used in.
-func (s *leafSet) fill() {
-	for i := range s.m.t.nodes {
-		n := &s.m.t.nodes[i]
-		if n.op != opLeaf {
-			continue
-		}
-		for _, f := range []dist.Flavour{dist.Estimate, dist.Lower, dist.FreeUpper} {
-			s.get(f, s.m.sc.of[i], n.comp)
-		}
-	}
 }
 
 // get returns component c's curve in flavour f on scope sc's grid.
@@ -196,7 +193,7 @@ func (s *leafSet) get(f dist.Flavour, sc, c int32) dist.Sub {
 		k = 2
 	}
 	if s.curves[sc][c][k].V == nil {
-		s.curves[sc][c][k] = s.g[sc].Leaf(f, s.avail[c], s.m.laws[c], s.m.eps[c])
+		s.curves[sc][c][k] = s.g[sc].Leaf(f, s.orig[c], s.m.laws[c], s.m.eps[c])
 	}
 	return s.curves[sc][c][k]
 }

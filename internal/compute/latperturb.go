@@ -26,7 +26,7 @@ func (l *latency) perturbLate(comps, dirty []int32, withMinus bool) (restore fun
 	var undo []func()
 	for _, p := range passes {
 		for _, c := range comps {
-			undo = append(undo, p.override(c, p.newLeaf(c)))
+			undo = append(undo, p.override(c, p.newLeaf(c, p.set.avail[c])))
 		}
 		for _, i := range dirty {
 			n := &t.nodes[i]

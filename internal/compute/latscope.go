@@ -2,6 +2,7 @@ package compute
 
 import (
 	"math"
+	"slices"
 
 	"github.com/emac-dev/emac/internal/dist"
 	"github.com/emac-dev/emac/internal/journey"
@@ -34,6 +35,8 @@ type scopes struct {
 	of  []int32   // per node: its scope
 	top []int32   // per scope: its topmost node (the tree's root for scope 0)
 	tau []float64 // per scope: the deadline its curves are read at (0 for scope 0)
+	// comp lists, per component, the scopes its leaves lie in.
+	comp [][]int32
 }
 
 // assignScopes partitions m's nodes into scopes (after markLate).
@@ -50,6 +53,12 @@ func (m *latModel) assignScopes() {
 			continue
 		}
 		sc.of[i] = sc.of[nodes[i].parent]
+	}
+	sc.comp = make([][]int32, len(m.t.comps))
+	for i := range nodes {
+		if n := &nodes[i]; n.op == opLeaf && !slices.Contains(sc.comp[n.comp], sc.of[i]) {
+			sc.comp[n.comp] = append(sc.comp[n.comp], sc.of[i])
+		}
 	}
 	m.sc = sc
 }
@@ -145,15 +154,6 @@ func newGrids(root dist.Spec, inner []dist.Spec) grids {
 	return g
 }
 
-// fresh returns new calculators on the same grids (for a concurrent pass).
-func (g grids) fresh() grids {
-	out := make(grids, len(g))
-	for i, c := range g {
-		out[i] = dist.NewCalc(c.Grid())
-	}
-	return out
-}
-
 // points returns the grid points of all scopes together.
 func (g grids) points() int {
 	n := 0
@@ -195,3 +195,4 @@ func maxPos(xs ...float64) float64 {
 	}
 	return m
 }
+

@@ -2,7 +2,7 @@ package dist
 
 // CoarseMax is the most points of the coarse grid on which the Makarov
 // bound of a dependence-free Series is computed (its cost is quadratic).
-const CoarseMax = 1024
+const CoarseMax = 256
 
 // makarov holds the coarse-grid scratch of the dependence-free Series.
 type makarov struct {

@@ -195,4 +195,3 @@ func maxPos(xs ...float64) float64 {
 	}
 	return m
 }
-

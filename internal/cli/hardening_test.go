@@ -244,6 +244,18 @@ func TestSmallInputDefects(t *testing.T) {
 	}
 }
 
+// Item 7: computed numbers in messages are rounded (no 0.9889999999999781).
+func TestMessagesRoundComputedNumbers(t *testing.T) {
+	dir := t.TempDir()
+	p := writeSpec(t, dir, "r.yaml", "r", "Series(a, Retry(10, 50ms; b))", "")
+	data, _ := os.ReadFile(p)
+	os.WriteFile(p, bytes.Replace(data, []byte("a: {availability: 0.999,"), []byte("a: {availability: 0.989,"), 1), 0o644)
+	stdout, stderr, _ := run(t, "eval", dir)
+	if strings.Contains(stdout+stderr, "99999999") {
+		t.Errorf("unrounded number in:\n%s%s", stdout, stderr)
+	}
+}
+
 // Item 7: an unbounded latency reads "unbounded" in reasons, not "+Infs".
 func TestUnboundedLatencyReason(t *testing.T) {
 	dir := t.TempDir()

@@ -3,6 +3,7 @@ package compute
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/emac-dev/emac/internal/dist"
 	"github.com/emac-dev/emac/internal/journey"
@@ -64,7 +65,7 @@ func (l *latency) read(newBand func(*leafSet) *pass, lo dist.Sub, aHi float64, n
 			return t
 		case unbounded:
 			notes.add(fmt.Sprintf("latency %s unbounded: the band reaches at most %s of the availability %s it is read against, below q = %s (thin latency evidence, or histogram mass in the +Inf bucket)",
-				name, journey.FormatFloat(s.Mass), journey.FormatFloat(aHi), journey.FormatFloat(l.q)))
+				name, short(s.Mass), short(aHi), journey.FormatFloat(l.q)))
 			return math.Inf(1)
 		}
 		spec.Range *= 2
@@ -75,6 +76,10 @@ func (l *latency) read(newBand func(*leafSet) *pass, lo dist.Sub, aHi float64, n
 	notes.add(fmt.Sprintf("latency %s unbounded: the band does not reach the p%s level within %s", name, pct(l.q), c.Grid()))
 	return math.Inf(1)
 }
+
+// short renders a computed number for a message with six significant
+// digits (0.9889999999999781 → 0.989).
+func short(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
 
 // conditional returns v/a (zeros when a is 0).
 func conditional(v []float64, a float64) []float64 {

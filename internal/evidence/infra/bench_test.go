@@ -46,3 +46,21 @@ func BenchmarkLocateError(b *testing.B) {
 		locateError(src)
 	}
 }
+
+// BenchmarkParseOTelDemo parses the OpenTelemetry demo's 84-document
+// manifest (637 kB) and attaches it to a journey of eight services.
+func BenchmarkParseOTelDemo(b *testing.B) {
+	files, err := LoadFiles([]string{realOTel}, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(files[0].Data)))
+	targets := services("frontend-proxy", "frontend", "cart", "checkout", "product-catalog", "currency", "payment", "shipping")
+	for b.Loop() {
+		ev, err := ParseKubernetes(files, KubeOptions{})
+		if err != nil || len(ev.Workloads) != 25 {
+			b.Fatalf("%d workloads, %v", len(ev.Workloads), err)
+		}
+		Attach(ev, Journey{Components: targets})
+	}
+}

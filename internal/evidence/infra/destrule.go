@@ -2,16 +2,14 @@ package infra
 
 import (
 	"fmt"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// policyFields are the trafficPolicy sections noted on a Policy.
+// policyFields are the trafficPolicy sections read from a DestinationRule.
 var policyFields = []string{"outlierDetection", "connectionPool", "loadBalancer"}
 
-// destinationRule reads a DestinationRule's subsets and notes its traffic
-// policies.
+// destinationRule reads a DestinationRule's subsets and traffic policies.
 func destinationRule(r *reader, n, spec *yaml.Node) (Policy, bool) {
 	host := r.str(spec, "host", "spec.host")
 	if host == "" {
@@ -19,7 +17,8 @@ func destinationRule(r *reader, n, spec *yaml.Node) (Policy, bool) {
 		return Policy{}, false
 	}
 	p := Policy{Host: host, Component: shortHost(host), Source: r.doc.source(n)}
-	p.Notes = policyNotes(r, spec, "spec.trafficPolicy")
+	p.Object, p.Namespace = objectName(r, n, "DestinationRule")
+	p.Traffic = trafficPolicies(r, spec, "spec.trafficPolicy", "")
 	for i, s := range r.seq(spec, "subsets", "spec.subsets") {
 		at := fmt.Sprintf("spec.subsets[%d]", i)
 		sub := Subset{Name: r.str(s, "name", at+".name"), Labels: r.labels(s, "labels", at+".labels")}
@@ -27,25 +26,40 @@ func destinationRule(r *reader, n, spec *yaml.Node) (Policy, bool) {
 			r.errorf(s, "%s.name is required", at)
 			continue
 		}
-		sub.Notes = policyNotes(r, s, at+".trafficPolicy")
+		p.Traffic = append(p.Traffic, trafficPolicies(r, s, at+".trafficPolicy", sub.Name)...)
 		p.Subsets = append(p.Subsets, sub)
 	}
 	return p, true
 }
 
-// policyNotes renders the policy sections of a trafficPolicy, each as
-// "section: key=value, …".
-func policyNotes(r *reader, m *yaml.Node, path string) []string {
+// trafficPolicies reads the policy sections of the trafficPolicy of m,
+// each with its settings as path=value.
+func trafficPolicies(r *reader, m *yaml.Node, path, subset string) []TrafficPolicy {
 	tp := r.mapping(m, "trafficPolicy", path)
-	var notes []string
+	var out []TrafficPolicy
 	for _, f := range policyFields {
 		sec := r.mapping(tp, f, path+"."+f)
 		if sec == nil {
 			continue
 		}
-		notes = append(notes, f+": "+strings.Join(flatten(sec), ", "))
+		out = append(out, TrafficPolicy{Section: f, Subset: subset, Settings: flatten(sec), Source: r.doc.source(keyOf(tp, f))})
 	}
-	return notes
+	return out
+}
+
+// keyOf returns the key node of key in mapping m (nil when absent), whose
+// line is where the section starts.
+func keyOf(m *yaml.Node, key string) *yaml.Node {
+	m = resolve(m)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := resolve(m.Content[i]); k != nil && k.Kind == yaml.ScalarNode && k.Value == key {
+			return k
+		}
+	}
+	return nil
 }
 
 // serviceEntry returns the external hosts of a ServiceEntry (location

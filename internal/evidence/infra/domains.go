@@ -18,7 +18,10 @@ const (
 	weightPreferredBase  = 0.30 // + weightPreferredRange × weight/100
 	weightPreferredRange = 0.30
 	weightNamespace      = 0.20
+	weightNamespaceFile  = 0.15
 	weightNamespaceGuess = 0.10
+	weightNodeSet        = 0.50 // scale of a pin to a labelled node set
+	platformNote         = "selects a platform (operating system or architecture), not a failure domain"
 	weightCluster        = 0.90
 	factorHardSpread     = 0.50
 	factorSoftSpread     = 0.75
@@ -47,9 +50,8 @@ func (s *support) confidence() float64 {
 
 // hypotheses accumulates support per domain, per workload.
 type hypotheses struct {
-	order   []string
-	by      map[string]map[*Workload]*support
-	signals map[string][]string // domain-level signals
+	order []string
+	by    map[string]map[*Workload]*support
 }
 
 func (h *hypotheses) at(domain string, w *Workload) *support {
@@ -73,42 +75,46 @@ func (h *hypotheses) add(domain string, w *Workload, weight float64, signal stri
 	}
 }
 
-// domains builds the failure-domain hypotheses of the manifests.
+// domains computes every workload's memberships and returns the
+// failure-domain hypotheses over the components the manifests name.
 func (m *manifests) domains(opts KubeOptions) []Domain {
-	h := &hypotheses{by: map[string]map[*Workload]*support{}, signals: map[string][]string{}}
+	h := &hypotheses{by: map[string]map[*Workload]*support{}}
 	for _, w := range m.workloads {
 		pinSupport(h, w)
-		nsSignal := fmt.Sprintf("%s: %s: metadata.namespace %s", w.Source, workloadRef(w), w.Namespace)
-		weight := weightNamespace
-		if !m.nsExplicit[w] {
-			nsSignal = fmt.Sprintf("%s: %s: no metadata.namespace, %s assumed", w.Source, workloadRef(w), w.Namespace)
-			weight = weightNamespaceGuess
+		if w.Namespace != "" {
+			weight, signal := m.namespaceSignal(w)
+			h.add("namespace/"+w.Namespace, w, weight, signal)
 		}
-		h.add("namespace/"+w.Namespace, w, weight, nsSignal)
 		if opts.Cluster != "" {
-			h.add("cluster/"+opts.Cluster, w, weightCluster, "")
+			h.add("cluster/"+opts.Cluster, w, weightCluster, fmt.Sprintf("%s: %s: cluster option %q", w.Source, workloadRef(w), opts.Cluster))
 		}
 	}
-	for ns, src := range sortedMap(m.namespaces) {
-		if h.by["namespace/"+ns] != nil {
-			h.signals["namespace/"+ns] = append(h.signals["namespace/"+ns], fmt.Sprintf("%s: Namespace %s declared", src, ns))
+	for _, name := range slices.Sorted(slices.Values(h.order)) {
+		for _, w := range m.workloads {
+			if s := h.by[name][w]; s != nil {
+				w.Memberships = append(w.Memberships, Membership{Domain: name, Confidence: round4(s.confidence()), Signals: s.signals})
+			}
 		}
-	}
-	if opts.Cluster != "" && len(m.workloads) > 0 {
-		h.signals["cluster/"+opts.Cluster] = []string{fmt.Sprintf("cluster option %q: all %d workloads of the manifests are applied to it, +%s",
-			opts.Cluster, len(m.workloads), fmtFloat(weightCluster))}
 	}
 	byComponent := map[string][]*Workload{}
 	for _, w := range m.workloads {
 		byComponent[w.Component] = append(byComponent[w.Component], w)
 	}
-	var out []Domain
-	for _, name := range h.order {
-		if d, ok := domain(h, name, byComponent); ok {
-			out = append(out, d)
-		}
+	return groupDomains(byComponent)
+}
+
+// namespaceSignal is the weight and the signal of a workload's known
+// namespace.
+func (m *manifests) namespaceSignal(w *Workload) (float64, string) {
+	ref := fmt.Sprintf("%s: %s", w.Source, workloadRef(w))
+	switch w.NamespaceFrom {
+	case "file":
+		decl := m.namespaces[w.Pos.File][0]
+		return weightNamespaceFile, fmt.Sprintf("%s: no metadata.namespace; the file's only Namespace object (%s) is %s", ref, decl.source, w.Namespace)
+	case "option":
+		return weightNamespaceGuess, fmt.Sprintf("%s: no metadata.namespace; %s given as the default namespace", ref, w.Namespace)
 	}
-	return out
+	return weightNamespace, fmt.Sprintf("%s: metadata.namespace %s", ref, w.Namespace)
 }
 
 // pinSupport adds a workload's pins, and the spreads contradicting them
@@ -157,17 +163,24 @@ func (s *support) contradict(w *Workload, sp Spread) {
 	s.signals = append(s.signals, fmt.Sprintf("%s spreads the pods, ×%s", desc, fmtFloat(f)))
 }
 
+// pinWeight is the weight of a pin's signal and its description; a pin
+// to a labelled node set weighs weightNodeSet times as much as the same
+// pin to a zone or node.
 func pinWeight(p Pin) (float64, string) {
+	scale := 1.0
+	if strings.HasPrefix(p.Domain, "nodeset/") {
+		scale = weightNodeSet
+	}
 	switch p.By {
 	case "nodeName":
 		return weightNodeName, "spec.nodeName"
 	case "requiredNodeAffinity":
-		return weightRequired, "required node affinity"
+		return scale * weightRequired, "required node affinity"
 	case "preferredNodeAffinity":
-		return weightPreferredBase + weightPreferredRange*float64(p.Weight)/100,
+		return scale * (weightPreferredBase + weightPreferredRange*float64(p.Weight)/100),
 			"preferred node affinity (weight " + strconv.Itoa(p.Weight) + ")"
 	}
-	return weightNodeSelector, "nodeSelector"
+	return scale * weightNodeSelector, "nodeSelector"
 }
 
 var levelRank = map[string]int{"node": 1, "zone": 2, "region": 3}
@@ -191,18 +204,45 @@ func hardness(hard bool) string {
 	return "soft"
 }
 
+// workloadRef names a workload as KIND NAMESPACE/NAME, or KIND NAME when
+// its namespace is unknown.
 func workloadRef(w *Workload) string {
+	if w.Namespace == "" {
+		return w.Kind + " " + w.Name
+	}
 	return w.Kind + " " + w.Namespace + "/" + w.Name
 }
 
-// domain assembles one hypothesis: each component's confidence is the
-// replica-weighted mean of its workloads' confidences (a workload with no
-// evidence for the domain counts 0), and the domain's confidence is the
-// lowest member confidence.
-func domain(h *hypotheses, name string, byComponent map[string][]*Workload) (Domain, bool) {
+// groupDomains returns the failure-domain hypotheses over groups of
+// workloads, each group a component: a component's confidence of being
+// in a domain is the replica-weighted mean of its workloads' membership
+// confidences (a workload with no membership counts 0), and a domain's
+// confidence is its lowest member confidence. Only the groups' workloads
+// give signals.
+func groupDomains(groups map[string][]*Workload) []Domain {
+	var names []string
+	for _, ws := range groups {
+		for _, w := range ws {
+			for _, ms := range w.Memberships {
+				names = append(names, ms.Domain)
+			}
+		}
+	}
+	slices.Sort(names)
+	var out []Domain
+	for _, name := range slices.Compact(names) {
+		if d, ok := domain(name, groups); ok {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// domain assembles the hypothesis of one domain over the groups.
+func domain(name string, groups map[string][]*Workload) (Domain, bool) {
 	d := Domain{Name: name, MemberConfidence: map[string]float64{}}
-	for _, c := range slices.Sorted(maps.Keys(byComponent)) {
-		ws := byComponent[c]
+	for _, c := range slices.Sorted(maps.Keys(groups)) {
+		ws := groups[c]
 		var p, total float64
 		for _, w := range ws {
 			total += replicaWeight(w)
@@ -213,14 +253,14 @@ func domain(h *hypotheses, name string, byComponent map[string][]*Workload) (Dom
 			if total > 0 {
 				share = replicaWeight(w) / total
 			}
-			s := h.by[name][w]
-			if s == nil {
+			ms, ok := w.membership(name)
+			if !ok {
 				signals = append(signals, fmt.Sprintf("%s: %s: no evidence for %s (share %s of component %s)",
 					w.Source, workloadRef(w), name, fmtFloat(share), c))
 				continue
 			}
-			p += share * s.confidence()
-			signals = append(signals, s.signals...)
+			p += share * ms.Confidence
+			signals = append(signals, ms.Signals...)
 		}
 		if round4(p) <= 0 {
 			continue
@@ -232,9 +272,19 @@ func domain(h *hypotheses, name string, byComponent map[string][]*Workload) (Dom
 	if len(d.Members) == 0 {
 		return d, false
 	}
-	d.Signals = append(d.Signals, h.signals[name]...)
+	d.Signals = slices.Compact(d.Signals)
 	d.Confidence = minConfidence(d.MemberConfidence)
 	return d, true
+}
+
+// membership returns the workload's membership of a domain.
+func (w *Workload) membership(domain string) (Membership, bool) {
+	for _, ms := range w.Memberships {
+		if ms.Domain == domain {
+			return ms, true
+		}
+	}
+	return Membership{}, false
 }
 
 func replicaWeight(w *Workload) float64 {

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,9 +33,16 @@ type Evidence struct {
 // Workload is a Deployment, StatefulSet, DaemonSet or Pod and where its
 // pods may run.
 type Workload struct {
-	Kind      string `json:"kind"`
-	Name      string `json:"name"`
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	// Namespace is the workload's namespace, "" when no input says it
+	// (see NamespaceFrom).
 	Namespace string `json:"namespace"`
+	// NamespaceFrom says where Namespace comes from: "metadata" (written
+	// on the object), "file" (the only Namespace object of the object's
+	// file), "option" (KubeOptions.DefaultNamespace), or "" when unknown:
+	// kubectl's context would decide, so no namespace is assumed.
+	NamespaceFrom string `json:"namespaceFrom,omitempty"`
 	// Component is the component name the workload backs, as traces name
 	// it: the single Service selecting its pods, else the pod label
 	// app.kubernetes.io/name, else the label app, else metadata.name.
@@ -53,16 +61,30 @@ type Workload struct {
 	// pods to be spread over topology domains.
 	Pins    []Pin    `json:"pins,omitempty"`
 	Spreads []Spread `json:"spreads,omitempty"`
+	// Memberships are the failure domains the workload may run in, with
+	// the confidence and signals of each (see the package documentation),
+	// by domain name.
+	Memberships []Membership `json:"memberships,omitempty"`
 	// Source is the file:line of the object.
 	Source string   `json:"source"`
 	Pos    diag.Pos `json:"-"`
 }
 
+// Membership is one workload's evidence of running in one failure
+// domain.
+type Membership struct {
+	Domain     string   `json:"domain"`
+	Confidence float64  `json:"confidence"`
+	Signals    []string `json:"signals"`
+}
+
 // Pin is a placement constraint on a node label (or the node name).
 type Pin struct {
 	// Domain is the failure domain the pods are confined to ("zone/X",
-	// "region/X", "node/X", "nodepool/X"); empty when the constraint
-	// allows several values or is on a label that names no domain.
+	// "region/X", "node/X", "nodepool/X", or "nodeset/KEY:VALUE" for
+	// another node label); empty when the constraint allows several
+	// values or is on a label that selects a platform (operating system,
+	// architecture) rather than a set of nodes that may fail together.
 	Domain string `json:"domain,omitempty"`
 	// Key is the node label (or "metadata.name" for a node name).
 	Key    string   `json:"key"`
@@ -115,16 +137,30 @@ type Route struct {
 	// the first '.').
 	Host      string `json:"host"`
 	Component string `json:"component"`
-	// Protocol is http, tcp or tls.
+	// Object names the VirtualService ("VirtualService NAMESPACE/NAME",
+	// or "VirtualService NAME" when no namespace is written) and
+	// ObjectSource is its file:line; Namespace is its metadata.namespace.
+	Object       string `json:"object"`
+	ObjectSource string `json:"objectSource"`
+	Namespace    string `json:"namespace,omitempty"`
+	// Gateways are the VirtualService's gateways; none, or "mesh" among
+	// them, means the route applies to the sidecars.
+	Gateways []string `json:"gateways,omitempty"`
+	// Protocol is http, tcp or tls, and Rule the rule's index in the
+	// VirtualService's list of that protocol (rules are tried in order,
+	// first match wins).
 	Protocol string `json:"protocol"`
+	Rule     int    `json:"rule"`
 	// Name is the rule's name, if any.
 	Name string `json:"name,omitempty"`
 	// Match describes the rule's match conditions; empty when the rule
-	// takes all traffic (the rules of a host are tried in order, first
-	// match wins).
+	// takes all traffic.
 	Match string `json:"match,omitempty"`
 	// Split is the weighted split, weights summing to 1.
 	Split []Destination `json:"split,omitempty"`
+	// Weights says what was wrong with the weights as written (a sum
+	// other than 100, or none on several destinations), "" when nothing.
+	Weights string `json:"weights,omitempty"`
 	// Timeout is the route timeout in seconds, 0 for none.
 	Timeout float64 `json:"timeout,omitempty"`
 	// Attempts is the total number of attempts (Istio's retries.attempts
@@ -137,38 +173,87 @@ type Route struct {
 	// default 25 ms unless retries.backoff is set), 0 without retries.
 	Backoff float64 `json:"backoff,omitempty"`
 	RetryOn string  `json:"retryOn,omitempty"`
-	// Notes record what was read but not modelled (mirrors, faults,
-	// gateways, redirects).
+	// Faults are the rule's fault injections.
+	Faults []Fault `json:"faults,omitempty"`
+	// Notes record what was read but not modelled (mirrors, gateways,
+	// redirects, retry conditions).
 	Notes  []string `json:"notes,omitempty"`
 	Source string   `json:"source"`
 	Pos    diag.Pos `json:"-"`
+}
+
+// Fault is one fault injection of an http rule.
+type Fault struct {
+	// Kind is "abort" or "delay".
+	Kind string `json:"kind"`
+	// Percent of the requests (that match the rule) it applies to.
+	Percent float64 `json:"percent"`
+	// Status is an abort's HTTP status or "grpc CODE".
+	Status string `json:"status,omitempty"`
+	// Delay is a delay's fixed delay in seconds.
+	Delay  float64 `json:"delay,omitempty"`
+	Source string  `json:"source"`
+}
+
+// String describes the fault, e.g. "abort of 100% of requests with HTTP
+// 555".
+func (f Fault) String() string {
+	if f.Kind == "delay" {
+		return fmt.Sprintf("delay of %s%% of requests by %ss", fmtFloat(f.Percent), fmtFloat(f.Delay))
+	}
+	return fmt.Sprintf("abort of %s%% of requests with %s", fmtFloat(f.Percent), f.Status)
 }
 
 // Destination is one branch of a weighted split.
 type Destination struct {
 	Host   string `json:"host"`
 	Subset string `json:"subset,omitempty"`
-	// Component is the short host name, "-subset" appended when there is
-	// a subset.
+	// Component is the short host name: a subset (a version) is folded
+	// onto its service.
 	Component string  `json:"component"`
 	Weight    float64 `json:"weight"`
 }
 
-// Policy is a DestinationRule: the subsets of a host and notes on its
-// traffic policy (outlier detection, connection pool, load balancer).
+// Name is the destination's leaf name in Route.Node: the component,
+// "-subset" appended when there is a subset (e.g. "reviews-v1").
+func (d Destination) Name() string {
+	if d.Subset == "" {
+		return d.Component
+	}
+	return d.Component + "-" + d.Subset
+}
+
+// Policy is a DestinationRule: the subsets of a host and its traffic
+// policies (outlier detection, connection pool, load balancer).
 type Policy struct {
-	Host      string   `json:"host"`
-	Component string   `json:"component"`
+	Host      string `json:"host"`
+	Component string `json:"component"`
+	// Object names the DestinationRule ("DestinationRule NAMESPACE/NAME");
+	// Namespace is its metadata.namespace.
+	Object    string   `json:"object"`
+	Namespace string   `json:"namespace,omitempty"`
 	Subsets   []Subset `json:"subsets,omitempty"`
-	Notes     []string `json:"notes,omitempty"`
-	Source    string   `json:"source"`
+	// Traffic are the traffic policy sections, the host's first, then
+	// each subset's.
+	Traffic []TrafficPolicy `json:"traffic,omitempty"`
+	Source  string          `json:"source"`
 }
 
 // Subset is a named subset of a host's pods.
 type Subset struct {
 	Name   string            `json:"name"`
 	Labels map[string]string `json:"labels,omitempty"`
-	Notes  []string          `json:"notes,omitempty"`
+}
+
+// TrafficPolicy is one section of a DestinationRule's trafficPolicy.
+type TrafficPolicy struct {
+	// Section is outlierDetection, connectionPool or loadBalancer.
+	Section string `json:"section"`
+	// Subset is the subset it applies to, "" for the whole host.
+	Subset string `json:"subset,omitempty"`
+	// Settings are the section's scalar settings as path=value.
+	Settings []string `json:"settings"`
+	Source   string   `json:"source"`
 }
 
 // External is a dependency outside the cluster or mesh: a Service of type

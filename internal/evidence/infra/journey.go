@@ -1,11 +1,16 @@
 package infra
 
 import (
+	"slices"
+
 	"github.com/emac-dev/emac/internal/journey"
 )
 
 // Node returns the route as a journey operator tree, or nil when it routes
-// nowhere. The split is a Cond over the destinations with positive weight
+// nowhere. Each destination is a leaf named Destination.Name (the version
+// a subset selects stays apart here; Attach folds it onto the service).
+// The split is a Cond over the destinations with positive weight (the
+// probabilities rounded to four decimals, the last the complement)
 // (a single destination is a leaf); a retry policy with a per-try timeout
 // wraps each destination in a Retry — Envoy picks the weighted destination
 // once per request and retries within it; a route timeout wraps the whole
@@ -24,13 +29,14 @@ func (r Route) Node() journey.Node {
 		if d.Weight <= 0 {
 			continue
 		}
-		var n journey.Node = &journey.Leaf{At: at, Name: d.Component}
+		var n journey.Node = &journey.Leaf{At: at, Name: d.Name()}
 		if r.Attempts > 1 && r.PerTryTimeout > 0 {
 			n = &journey.Retry{At: at, Attempts: r.Attempts, PerTryTimeout: r.PerTryTimeout, Backoff: r.Backoff, Target: n}
 		}
 		branches = append(branches, n)
 		probs = append(probs, journey.Prob{Pos: r.Pos, Lo: d.Weight, Hi: d.Weight})
 	}
+	roundProbs(probs)
 	var root journey.Node
 	switch len(branches) {
 	case 0:
@@ -45,4 +51,24 @@ func (r Route) Node() journey.Node {
 		root = &journey.Timeout{At: at, Timeout: r.Timeout, Primary: root}
 	}
 	return root
+}
+
+// roundProbs rounds the probabilities but the last (the complement of the
+// others) to four decimals, unless the rounded ones would exceed 1.
+func roundProbs(probs []journey.Prob) {
+	if len(probs) < 2 {
+		return
+	}
+	rounded := slices.Clone(probs)
+	sum := 0.0
+	for i := range rounded[:len(rounded)-1] {
+		rounded[i].Lo = round4(rounded[i].Lo)
+		rounded[i].Hi = rounded[i].Lo
+		sum += rounded[i].Lo
+	}
+	if sum < 1 {
+		rounded[len(rounded)-1].Lo = 1 - sum
+		rounded[len(rounded)-1].Hi = 1 - sum
+		copy(probs, rounded)
+	}
 }

@@ -15,8 +15,10 @@ type KubeOptions struct {
 	// Cluster, when set, names the cluster every manifest is applied to:
 	// all workloads then share the domain "cluster/<Cluster>".
 	Cluster string
-	// DefaultNamespace is the namespace of objects that name none
-	// ("default" when empty), as kubectl's context would supply it.
+	// DefaultNamespace, when set, is the namespace of objects that state
+	// none and whose file declares no single Namespace object, as
+	// `kubectl apply --namespace` would supply it. When empty such
+	// objects' namespace is unknown: no namespace is assumed.
 	DefaultNamespace string
 	// MaxFileBytes bounds each file ReadKubernetes reads (see
 	// LoadFiles); 0 means limits.Default().FileBytes.
@@ -32,39 +34,39 @@ type kubeObject struct {
 // manifests holds the objects of the kinds ReadKubernetes consumes.
 type manifests struct {
 	workloads  []*Workload
-	nsExplicit map[*Workload]bool // metadata.namespace was written
-	services   []service
-	namespaces map[string]string // declared Namespace → file:line
+	services   []*service
+	namespaces map[string][]namespaceObject // file → its Namespace objects
 	externals  []External
 }
 
+// namespaceObject is a declared Namespace and its file:line.
+type namespaceObject struct{ name, source string }
+
 type service struct {
-	name, namespace string
-	selector        map[string]string
-	source          string
+	name, namespace, nsFrom string
+	selector                map[string]string
+	file, source            string
 }
 
 // ParseKubernetes reads Kubernetes manifests from file contents (see
 // ReadKubernetes).
 func ParseKubernetes(files []File, opts KubeOptions) (Evidence, error) {
-	if opts.DefaultNamespace == "" {
-		opts.DefaultNamespace = "default"
-	}
 	var diags diag.List
-	m := &manifests{nsExplicit: map[*Workload]bool{}, namespaces: map[string]string{}}
+	m := &manifests{namespaces: map[string][]namespaceObject{}}
 	for _, f := range files {
 		for _, doc := range parseFile(f, &diags) {
 			r := &reader{doc: doc, diags: &diags}
 			m.object(r, doc.root, opts, 0)
 		}
 	}
+	m.resolveNamespaces(opts)
 	m.dedupe(&diags)
 	ev := Evidence{Externals: m.externals}
 	m.name()
+	ev.Domains = m.domains(opts)
 	for _, w := range m.workloads {
 		ev.Workloads = append(ev.Workloads, *w)
 	}
-	ev.Domains = m.domains(opts)
 	return finish(ev, &diags)
 }
 
@@ -88,38 +90,68 @@ func (m *manifests) object(r *reader, n *yaml.Node, opts KubeOptions, depth int)
 			}
 		}
 	case (group == "apps" || group == "extensions") && (kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet"):
-		m.workload(r, n, kind, opts)
+		m.workload(r, n, kind)
 	case group == "" && kind == "Pod":
-		m.workload(r, n, kind, opts)
+		m.workload(r, n, kind)
 	case group == "" && kind == "Service":
-		m.service(r, n, opts)
+		m.service(r, n)
 	case group == "" && kind == "Namespace":
 		if name := r.str(get(n, "metadata"), "name", "metadata.name"); name != "" {
-			m.namespaces[name] = r.doc.source(n)
+			m.namespaces[r.doc.file] = append(m.namespaces[r.doc.file], namespaceObject{name, r.doc.source(n)})
 		}
 	}
 }
 
-// meta reads metadata.name and metadata.namespace.
-func meta(r *reader, n *yaml.Node, opts KubeOptions) (name, ns string, explicit bool) {
+// meta reads metadata.name and metadata.namespace ("" when not written).
+func meta(r *reader, n *yaml.Node) (name, ns string) {
 	md := r.mapping(n, "metadata", "metadata")
 	name = r.str(md, "name", "metadata.name")
 	if name == "" {
 		r.errorf(n, "metadata.name is required")
 	}
-	ns = r.str(md, "namespace", "metadata.namespace")
-	if ns != "" {
-		return name, ns, true
-	}
-	return name, opts.DefaultNamespace, false
+	return name, r.str(md, "namespace", "metadata.namespace")
 }
 
-func (m *manifests) workload(r *reader, n *yaml.Node, kind string, opts KubeOptions) {
-	name, ns, explicit := meta(r, n, opts)
+// nsFrom says where a namespace read by meta comes from so far.
+func nsFrom(ns string) string {
+	if ns != "" {
+		return "metadata"
+	}
+	return ""
+}
+
+// resolveNamespaces gives objects that state no namespace the only
+// Namespace object their file declares (the namespace such a file is
+// meant to be applied to), else opts.DefaultNamespace when set; others
+// keep an unknown namespace.
+func (m *manifests) resolveNamespaces(opts KubeOptions) {
+	pick := func(file string) (string, string) {
+		if decl := m.namespaces[file]; len(decl) == 1 {
+			return decl[0].name, "file"
+		}
+		if opts.DefaultNamespace != "" {
+			return opts.DefaultNamespace, "option"
+		}
+		return "", ""
+	}
+	for _, w := range m.workloads {
+		if w.NamespaceFrom == "" {
+			w.Namespace, w.NamespaceFrom = pick(w.Pos.File)
+		}
+	}
+	for _, s := range m.services {
+		if s.nsFrom == "" {
+			s.namespace, s.nsFrom = pick(s.file)
+		}
+	}
+}
+
+func (m *manifests) workload(r *reader, n *yaml.Node, kind string) {
+	name, ns := meta(r, n)
 	if name == "" {
 		return
 	}
-	w := &Workload{Kind: kind, Name: name, Namespace: ns, Replicas: 1, Source: r.doc.source(n), Pos: r.doc.pos(n)}
+	w := &Workload{Kind: kind, Name: name, Namespace: ns, NamespaceFrom: nsFrom(ns), Replicas: 1, Source: r.doc.source(n), Pos: r.doc.pos(n)}
 	spec := r.mapping(n, "spec", "spec")
 	podMeta, podSpec := get(n, "metadata"), spec
 	path := "spec"
@@ -144,11 +176,10 @@ func (m *manifests) workload(r *reader, n *yaml.Node, kind string, opts KubeOpti
 		readPlacement(r, podSpec, path, w)
 	}
 	m.workloads = append(m.workloads, w)
-	m.nsExplicit[w] = explicit
 }
 
-func (m *manifests) service(r *reader, n *yaml.Node, opts KubeOptions) {
-	name, ns, _ := meta(r, n, opts)
+func (m *manifests) service(r *reader, n *yaml.Node) {
+	name, ns := meta(r, n)
 	if name == "" {
 		return
 	}
@@ -164,7 +195,7 @@ func (m *manifests) service(r *reader, n *yaml.Node, opts KubeOptions) {
 	if len(sel) == 0 {
 		return // endpoints managed by hand: no workload to map
 	}
-	m.services = append(m.services, service{name: name, namespace: ns, selector: sel, source: r.doc.source(n)})
+	m.services = append(m.services, &service{name: name, namespace: ns, nsFrom: nsFrom(ns), selector: sel, file: r.doc.file, source: r.doc.source(n)})
 }
 
 // dedupe keeps the last declaration of a workload declared twice, as
@@ -177,8 +208,8 @@ func (m *manifests) dedupe(diags *diag.List) {
 	var out []*Workload
 	for i, w := range m.workloads {
 		if j := last[[3]string{w.Kind, w.Namespace, w.Name}]; j != i {
-			diags.Warnf(w.Pos, "%s %s/%s is declared again at %s; the later declaration is used",
-				w.Kind, w.Namespace, w.Name, m.workloads[j].Source)
+			diags.Warnf(w.Pos, "%s is declared again at %s; the later declaration is used",
+				workloadRef(w), m.workloads[j].Source)
 			continue
 		}
 		out = append(out, w)
@@ -190,7 +221,7 @@ func (m *manifests) dedupe(diags *diag.List) {
 // are indexed by namespace and the first label of their selector, so only
 // Services that can match are tested.
 func (m *manifests) name() {
-	index := map[[3]string][]service{}
+	index := map[[3]string][]*service{}
 	for _, s := range m.services {
 		k := slices.Sorted(maps.Keys(s.selector))[0]
 		index[[3]string{s.namespace, k, s.selector[k]}] = append(index[[3]string{s.namespace, k, s.selector[k]}], s)

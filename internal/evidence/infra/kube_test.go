@@ -97,6 +97,11 @@ func TestConfidence(t *testing.T) {
 		{"required anti-affinity on nodes", 3, []string{nodeN1 + "\n" + antiAffinity("required", "kubernetes.io/hostname")}, "node/n1", 0.475},
 		{"preferred anti-affinity on zones", 3, []string{selZoneA + "\n" + antiAffinity("preferred", "topology.kubernetes.io/zone")}, "zone/a", 0.6375},
 		{"namespace", 2, nil, "namespace/shop", 0.2},
+		{"nodeSelector on a custom label", 2, []string{"nodeSelector: {dedicated: infra}"}, "nodeset/dedicated:infra", 0.425},
+		{"required affinity on a custom label", 2, []string{"affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: dedicated, operator: In, values: [infra]}]}]}}}"},
+			"nodeset/dedicated:infra", 0.45},
+		{"node set and a zone spread", 3, []string{"nodeSelector: {dedicated: infra}", spread("topology.kubernetes.io/zone", "DoNotSchedule", "w")}, "nodeset/dedicated:infra", 0.425},
+		{"platform label names no domain", 2, []string{"nodeSelector: {kubernetes.io/os: linux}"}, "nodeset/kubernetes.io/os:linux", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -318,4 +323,62 @@ func TestSelectorMatches(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNamespaces: a namespace comes from the object, else from the only
+// Namespace object of its file, else from the option; otherwise it is
+// unknown and no namespace domain is formed (never a silent "default").
+func TestNamespaces(t *testing.T) {
+	const ns = "apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n"
+	bare := strings.Replace(deployment("w", 2), "metadata: {name: w, namespace: shop}", "metadata: {name: w}", 1)
+	svc := "apiVersion: v1\nkind: Service\nmetadata: {name: w-svc}\nspec: {selector: {app: w}}\n"
+	tests := []struct {
+		name     string
+		files    []string // each file's documents joined by ---
+		opts     KubeOptions
+		ns, from string
+		domain   float64
+	}{
+		{"written", []string{deployment("w", 2)}, KubeOptions{}, "shop", "metadata", 0.2},
+		{"the file's only Namespace", []string{fmt.Sprintf(ns, "otel") + "---\n" + bare}, KubeOptions{}, "otel", "file", 0.15},
+		{"written beats the file's Namespace", []string{fmt.Sprintf(ns, "otel") + "---\n" + deployment("w", 2)}, KubeOptions{}, "shop", "metadata", 0.2},
+		{"two Namespaces in the file", []string{fmt.Sprintf(ns, "a") + "---\n" + fmt.Sprintf(ns, "b") + "---\n" + bare}, KubeOptions{}, "", "", 0},
+		{"the Namespace in another file", []string{fmt.Sprintf(ns, "a"), bare}, KubeOptions{}, "", "", 0},
+		{"the option", []string{bare}, KubeOptions{DefaultNamespace: "prod"}, "prod", "option", 0.1},
+		{"nothing", []string{bare}, KubeOptions{}, "", "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var files []File
+			for i, f := range tt.files {
+				files = append(files, File{Name: fmt.Sprintf("f%d.yaml", i), Data: []byte(f)})
+			}
+			ev, err := ParseKubernetes(files, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := ev.Workloads[0]
+			if w.Namespace != tt.ns || w.NamespaceFrom != tt.from {
+				t.Errorf("namespace %q from %q, want %q from %q", w.Namespace, w.NamespaceFrom, tt.ns, tt.from)
+			}
+			var got float64
+			for _, d := range ev.Domains {
+				if strings.HasPrefix(d.Name, "namespace/") {
+					if d.Name != "namespace/"+tt.ns {
+						t.Errorf("domain %s", d.Name)
+					}
+					got = d.Confidence
+				}
+			}
+			if got != tt.domain {
+				t.Errorf("namespace domain confidence %v, want %v", got, tt.domain)
+			}
+		})
+	}
+	t.Run("a Service and its pods, neither stating a namespace", func(t *testing.T) {
+		ev := parseKube(t, KubeOptions{}, bare, svc)
+		if w := ev.Workloads[0]; w.Component != "w-svc" {
+			t.Errorf("component %q, want the Service's name", w.Component)
+		}
+	})
 }

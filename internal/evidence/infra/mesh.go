@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -47,7 +48,7 @@ func meshObject(r *reader, n *yaml.Node, ev *Evidence) {
 	spec := r.mapping(n, "spec", "spec")
 	switch kind {
 	case "VirtualService":
-		ev.Routes = append(ev.Routes, virtualService(r, spec)...)
+		ev.Routes = append(ev.Routes, virtualService(r, n, spec)...)
 	case "DestinationRule":
 		if p, ok := destinationRule(r, n, spec); ok {
 			ev.Policies = append(ev.Policies, p)
@@ -57,21 +58,36 @@ func meshObject(r *reader, n *yaml.Node, ev *Evidence) {
 	}
 }
 
+// objectName renders an Istio object as "KIND NAMESPACE/NAME" ("KIND
+// NAME" when no namespace is written) and returns its
+// metadata.namespace.
+func objectName(r *reader, n *yaml.Node, kind string) (string, string) {
+	md := r.mapping(n, "metadata", "metadata")
+	ns, name := r.str(md, "namespace", "metadata.namespace"), r.str(md, "name", "metadata.name")
+	if ns == "" {
+		return kind + " " + name, ns
+	}
+	return kind + " " + ns + "/" + name, ns
+}
+
 // virtualService returns one Route per host and rule.
-func virtualService(r *reader, spec *yaml.Node) []Route {
+func virtualService(r *reader, n, spec *yaml.Node) []Route {
 	hosts := r.strings(spec, "hosts", "spec.hosts")
 	if len(hosts) == 0 {
 		r.errorf(spec, "spec.hosts: a VirtualService needs at least one host")
 		return nil
 	}
+	object, ns := objectName(r, n, "VirtualService")
+	gws := r.strings(spec, "gateways", "spec.gateways")
 	var common []string
-	if gws := r.strings(spec, "gateways", "spec.gateways"); len(gws) > 0 && !slices.Contains(gws, "mesh") {
+	if len(gws) > 0 && !slices.Contains(gws, "mesh") {
 		common = append(common, "applies at gateways "+strings.Join(gws, ", ")+" only, not to sidecars")
 	}
 	var rules []Route
 	for _, proto := range []string{"http", "tcp", "tls"} {
 		for i, rule := range r.seq(spec, proto, "spec."+proto) {
 			rt := routeRule(r, rule, proto, fmt.Sprintf("spec.%s[%d]", proto, i))
+			rt.Object, rt.ObjectSource, rt.Namespace, rt.Gateways, rt.Rule = object, r.doc.source(n), ns, gws, i
 			rt.Notes = append(append([]string{}, common...), rt.Notes...)
 			rules = append(rules, rt)
 		}
@@ -91,7 +107,7 @@ func routeRule(r *reader, rule *yaml.Node, proto, path string) Route {
 	rt := Route{Protocol: proto, Source: r.doc.source(rule), Pos: r.doc.pos(rule)}
 	rt.Name = r.str(rule, "name", path+".name")
 	rt.Match = describeMatch(r.seq(rule, "match", path+".match"))
-	rt.Split = readSplit(r, rule, path)
+	rt.Split, rt.Weights = readSplit(r, rule, path)
 	if proto != "http" {
 		return rt
 	}
@@ -113,8 +129,9 @@ func routeRule(r *reader, rule *yaml.Node, proto, path string) Route {
 // weight/(sum of weights) of the traffic to each destination, all of it to
 // a single destination; weights summing to other than 100 are normalised
 // with a warning, and missing weights on several destinations split the
-// traffic equally with a warning.
-func readSplit(r *reader, rule *yaml.Node, path string) []Destination {
+// traffic equally with a warning. The warning is also returned, for the
+// route.
+func readSplit(r *reader, rule *yaml.Node, path string) ([]Destination, string) {
 	items := r.seq(rule, "route", path+".route")
 	var split []Destination
 	var sum float64
@@ -127,9 +144,6 @@ func readSplit(r *reader, rule *yaml.Node, path string) []Destination {
 			continue
 		}
 		d := Destination{Host: host, Subset: r.str(dst, "subset", at+".destination.subset"), Component: shortHost(host)}
-		if d.Subset != "" {
-			d.Component += "-" + d.Subset
-		}
 		if w, ok := r.integer(it, "weight", at+".weight"); ok {
 			if w < 0 {
 				r.errorf(get(it, "weight"), "%s.weight: must not be negative, got %d", at, w)
@@ -140,23 +154,27 @@ func readSplit(r *reader, rule *yaml.Node, path string) []Destination {
 		sum += d.Weight
 		split = append(split, d)
 	}
+	var warning string
 	switch {
 	case len(split) == 1:
 		split[0].Weight = 1
 	case len(split) > 1 && sum == 0:
-		r.warnf(items[0], "%s.route: no weights on %d destinations; traffic assumed split equally", path, len(split))
+		warning = fmt.Sprintf("no weights on %d destinations; traffic assumed split equally", len(split))
 		for i := range split {
 			split[i].Weight = 1 / float64(len(split))
 		}
 	case len(split) > 1:
 		if sum != 100 {
-			r.warnf(items[0], "%s.route: weights sum to %g, not 100; normalised", path, sum)
+			warning = fmt.Sprintf("weights sum to %g, not 100; normalised", sum)
 		}
 		for i := range split {
 			split[i].Weight /= sum
 		}
 	}
-	return split
+	if warning != "" {
+		r.warnf(items[0], "%s.route: %s", path, warning)
+	}
+	return split, warning
 }
 
 // readRetries reads an http rule's retry policy. Istio's attempts counts
@@ -234,7 +252,7 @@ func destinationName(r *reader, d *yaml.Node, path string) string {
 	return name
 }
 
-// readFault notes fault injection.
+// readFault reads an http rule's fault injection.
 func readFault(r *reader, rule *yaml.Node, path string, rt *Route) {
 	f := r.mapping(rule, "fault", path+".fault")
 	if f == nil {
@@ -242,30 +260,37 @@ func readFault(r *reader, rule *yaml.Node, path string, rt *Route) {
 	}
 	if d := r.mapping(f, "delay", path+".fault.delay"); d != nil {
 		delay, _ := duration(r, d, "fixedDelay", path+".fault.delay.fixedDelay")
-		rt.Notes = append(rt.Notes, fmt.Sprintf("fault injection: %s of requests delayed by %ss",
-			percentage(r, d, path+".fault.delay"), fmtFloat(delay)))
+		rt.Faults = append(rt.Faults, Fault{Kind: "delay", Percent: percentage(r, d, path+".fault.delay"),
+			Delay: delay, Source: r.doc.source(rule)})
 	}
 	if a := r.mapping(f, "abort", path+".fault.abort"); a != nil {
-		status := r.str(a, "httpStatus", path+".fault.abort.httpStatus")
-		if status == "" {
-			status = r.str(a, "grpcStatus", path+".fault.abort.grpcStatus")
+		status := "HTTP " + r.str(a, "httpStatus", path+".fault.abort.httpStatus")
+		if status == "HTTP " {
+			status = "gRPC " + r.str(a, "grpcStatus", path+".fault.abort.grpcStatus")
 		}
-		rt.Notes = append(rt.Notes, fmt.Sprintf("fault injection: %s of requests aborted with %s",
-			percentage(r, a, path+".fault.abort"), status))
+		rt.Faults = append(rt.Faults, Fault{Kind: "abort", Percent: percentage(r, a, path+".fault.abort"),
+			Status: strings.TrimSpace(status), Source: r.doc.source(rule)})
 	}
 }
 
-// percentage reads a fault's percentage.value (or the deprecated percent);
-// absent, Istio applies the fault to every request.
-func percentage(r *reader, n *yaml.Node, path string) string {
+// percentage reads a fault's percentage.value (or the deprecated percent),
+// clamped to [0, 100]; absent, Istio applies the fault to every request.
+func percentage(r *reader, n *yaml.Node, path string) float64 {
 	if p := r.mapping(n, "percentage", path+".percentage"); p != nil {
 		v, _ := r.number(p, "value", path+".percentage.value")
-		return fmtFloat(v) + "%"
+		return clampPercent(v)
 	}
 	if v, ok := r.integer(n, "percent", path+".percent"); ok {
-		return fmt.Sprintf("%d%%", v)
+		return clampPercent(float64(v))
 	}
-	return "100%"
+	return 100
+}
+
+func clampPercent(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return min(max(v, 0), 100)
 }
 
 // describeMatch renders a rule's match conditions: the scalar leaves of

@@ -33,9 +33,10 @@ func TestRoutes(t *testing.T) {
 		name    string
 		version string
 		rule    []string
-		split   string // component:weight …
+		split   string // destination name:weight …
 		expr    string
 		notes   []string
+		faults  []string
 		warn    string
 	}{
 		{name: "single destination", version: "v1", rule: []string{"route: [{destination: {host: a.shop.svc.cluster.local}}]"},
@@ -62,7 +63,11 @@ func TestRoutes(t *testing.T) {
 		{name: "retryOn without 500", version: "v1", rule: []string{"route: [{destination: {host: a}}]", "retries: {attempts: 1, perTryTimeout: 1s, retryOn: 'connect-failure,503'}"},
 			split: "a:1", expr: "Retry(2, 1s, 25ms; a)", notes: []string{`retryOn "connect-failure,503" does not retry HTTP 500 responses`}},
 		{name: "fault abort", version: "v1", rule: []string{"route: [{destination: {host: a}}]", "fault: {abort: {percentage: {value: 0.1}, httpStatus: 400}}"},
-			split: "a:1", expr: "a", notes: []string{"fault injection: 0.1% of requests aborted with 400"}},
+			split: "a:1", expr: "a", faults: []string{"abort of 0.1% of requests with HTTP 400"}},
+		{name: "fault delay, no percentage", version: "v1", rule: []string{"route: [{destination: {host: a}}]", "fault: {delay: {fixedDelay: 7s}}"},
+			split: "a:1", expr: "a", faults: []string{"delay of 100% of requests by 7s"}},
+		{name: "fault percentage clamped", version: "v1", rule: []string{"route: [{destination: {host: a}}]", "fault: {abort: {percentage: {value: 150}, grpcStatus: UNAVAILABLE}}"},
+			split: "a:1", expr: "a", faults: []string{"abort of 100% of requests with gRPC UNAVAILABLE"}},
 		{name: "mirrors", version: "v1", rule: []string{"route: [{destination: {host: a}}]", "mirrors: [{destination: {host: m, subset: v2}}]"},
 			split: "a:1", expr: "a", notes: []string{"mirrors to m/v2 (ignored: mirrored requests do not affect the response)"}},
 		{name: "redirect", version: "v1", rule: []string{"redirect: {uri: /v1/bookRatings, authority: newratings.default.svc.cluster.local}"},
@@ -77,7 +82,7 @@ func TestRoutes(t *testing.T) {
 			r := ev.Routes[0]
 			var split []string
 			for _, d := range r.Split {
-				split = append(split, fmt.Sprintf("%s:%g", d.Component, d.Weight))
+				split = append(split, fmt.Sprintf("%s:%g", d.Name(), d.Weight))
 			}
 			if got := strings.Join(split, " "); got != tt.split {
 				t.Errorf("split %q, want %q", got, tt.split)
@@ -94,6 +99,16 @@ func TestRoutes(t *testing.T) {
 				if !slices.Contains(r.Notes, note) {
 					t.Errorf("notes %q lack %q", r.Notes, note)
 				}
+			}
+			var faults []string
+			for _, f := range r.Faults {
+				faults = append(faults, f.String())
+			}
+			if !slices.Equal(faults, tt.faults) {
+				t.Errorf("faults %q, want %q", faults, tt.faults)
+			}
+			if r.Weights != tt.warn {
+				t.Errorf("route weights %q, want %q", r.Weights, tt.warn)
 			}
 			if tt.warn != "" && (len(ev.Warnings) != 1 || !strings.HasSuffix(ev.Warnings[0], tt.warn)) {
 				t.Errorf("warnings %q, want one ending %q", ev.Warnings, tt.warn)

@@ -29,12 +29,24 @@ func levelOf(key string) string {
 	return "other"
 }
 
-// newPin builds a pin; it names a domain when the key is a topology label
-// and exactly one value is allowed.
+// platformLabels are the node labels that select a platform rather than
+// a set of nodes that may fail together.
+var platformLabels = map[string]bool{
+	"kubernetes.io/os": true, "kubernetes.io/arch": true,
+	"beta.kubernetes.io/os": true, "beta.kubernetes.io/arch": true,
+}
+
+// newPin builds a pin; it names a domain when exactly one value is
+// allowed: the topology level's for a topology label, a node set's
+// ("nodeset/KEY:VALUE") for another label, none for a platform label.
 func newPin(key string, values []string, by string, weight int, source string) Pin {
 	p := Pin{Key: key, Values: values, By: by, Weight: weight, Source: source}
-	if l := levelOf(key); l != "other" && len(values) == 1 {
+	switch l := levelOf(key); {
+	case len(values) != 1 || platformLabels[key]:
+	case l != "other":
 		p.Domain = l + "/" + values[0]
+	default:
+		p.Domain = "nodeset/" + key + ":" + values[0]
 	}
 	return p
 }

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/spf13/cobra"
@@ -135,19 +137,72 @@ func (e *env) compileFiles(paths []string, modelFile string) (fileSet, map[strin
 	if err := e.reportDiags(l); err != nil {
 		return nil, nil, err
 	}
+	results := compileAll(l.journeys)
 	fs := fileSet{}
 	decisions := map[string]govern.Decision{}
-	for _, j := range l.journeys {
-		files, dec, err := compileJourney(j)
-		if err != nil {
-			return nil, nil, badInput(fmt.Errorf("journey %s: %w", j.Name, err))
+	for i, j := range l.journeys {
+		r := results[i]
+		if r.err != nil {
+			return nil, nil, badInput(fmt.Errorf("journey %s: %w", j.Name, r.err))
 		}
-		for p, data := range files {
+		for p, data := range r.files {
 			fs[j.Name+"/"+p] = data
 		}
-		decisions[j.Name] = dec
+		decisions[j.Name] = r.dec
 	}
 	return fs, decisions, nil
+}
+
+// compiled is one journey's compilation.
+type compiled struct {
+	files fileSet
+	dec   govern.Decision
+	err   error
+}
+
+// compileAll compiles the journeys concurrently, one at a time per
+// available CPU (journeys are independent and compileJourney is pure),
+// and returns their results in order; a panic in a worker is raised again
+// here, where the command's recover sees it.
+func compileAll(journeys []*model.Journey) []compiled {
+	out := make([]compiled, len(journeys))
+	workers := min(runtime.GOMAXPROCS(0), len(journeys))
+	if workers <= 1 {
+		for i, j := range journeys {
+			out[i].files, out[i].dec, out[i].err = compileJourney(j)
+		}
+		return out
+	}
+	next := make(chan int)
+	panics := make(chan any, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					panics <- r
+					for range next { // let the feeder finish
+					}
+				}
+			}()
+			for i := range next {
+				out[i].files, out[i].dec, out[i].err = compileJourney(journeys[i])
+			}
+		}()
+	}
+	for i := range journeys {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	select {
+	case r := <-panics:
+		panic(r)
+	default:
+	}
+	return out
 }
 
 // compileJourney runs the stages for one journey and returns its files
@@ -193,18 +248,28 @@ type unit struct {
 	j      *model.Journey
 	ev     *compute.Evaluation
 	promIn prom.Input
-	group  rulefmt.RuleGroup
+	groups []rulefmt.RuleGroup
+	notes  []prom.Note
 	err    error
 }
 
-// newUnit prepares j for the generators; the rule group is built only when
-// some component has telemetry.
+// newUnit prepares j for the generators; the rule groups are built only
+// when some component has telemetry.
 func newUnit(j *model.Journey, ev *compute.Evaluation) *unit {
 	u := &unit{j: j, ev: ev, promIn: promInput(j, ev)}
 	if len(u.promIn.Leaves) > 0 {
-		u.group, u.err = prom.Rules(u.promIn)
+		u.groups, u.notes, u.err = prom.Rules(u.promIn)
 	}
 	return u
+}
+
+// rules returns the rules of every group.
+func (u *unit) rules() []rulefmt.Rule {
+	var out []rulefmt.Rule
+	for _, g := range u.groups {
+		out = append(out, g.Rules...)
+	}
+	return out
 }
 
 // header is the first line of every generated YAML file.

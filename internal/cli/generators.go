@@ -2,6 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/emac-dev/emac/internal/compute"
 	"github.com/emac-dev/emac/internal/gen/argo"
@@ -21,7 +24,7 @@ func genOpenSLO(u *unit) (fileSet, []report.Artifact, error) {
 	if j.Objective.Availability <= 0 {
 		return nil, nil, nil
 	}
-	a, err := openslo.Allocate(j, j.Objective.Availability)
+	a, err := openslo.Allocate(j, j.Objective.Availability, u.promIn.Late)
 	if err != nil {
 		return nil, []report.Artifact{{Path: "openslo/slos.yaml", Kind: "skipped", Implements: []string{err.Error()}}}, nil
 	}
@@ -50,24 +53,38 @@ func genPrometheus(u *unit) (fileSet, []report.Artifact, error) {
 	if u.err != nil {
 		return nil, nil, u.err
 	}
-	group := u.group
-	rules, err := prom.Marshal(Version, group)
+	rules, err := prom.Marshal(Version, u.groups...)
 	if err != nil {
 		return nil, nil, err
 	}
-	kube, err := prom.MarshalPrometheusRule(Version, prom.NewPrometheusRule(j.Name, group))
+	kube, err := prom.MarshalPrometheusRuleWith(Version, prom.NewPrometheusRule(j.Name, u.groups...), rules)
 	if err != nil {
 		return nil, nil, err
 	}
 	fs := fileSet{"prometheus/rules.yaml": rules, "kubernetes/prometheusrule.yaml": kube}
-	links, err := report.RuleLinks("prometheus/rules.yaml", group.Rules, j, ev)
+	links, err := report.RuleLinks("prometheus/rules.yaml", u.rules(), j, ev)
 	if err != nil {
 		return nil, nil, err
 	}
+	implements := []string{
+		"leaf SLIs per window", "journey optimistic and pessimistic SLIs by the operator algebra",
+		"pessimistic error-budget burn", "dependence-free latency upper bound", "multi-window multi-burn-rate, contributor, latency and absent-data alerts"}
+	if len(u.groups) > 1 {
+		implements = append(implements, fmt.Sprintf("windows of %s and longer summed from recorded %s increases by the group %s, evaluated every %s",
+			prom.MinTiledWindow(), prom.TileWindow, prom.LongGroupName(j.Name), prom.TileWindow))
+	}
+	for _, n := range u.notes {
+		implements = append(implements, "lower bound: "+n.Text)
+	}
+	for i := range links {
+		if links[i].Name == prom.PessimisticRecord("<w>") || strings.HasPrefix(links[i].Name, prom.NodeRecordPrefix) {
+			for _, n := range u.notes {
+				links[i].Assumptions = append(links[i].Assumptions, n.Text)
+			}
+		}
+	}
 	arts := []report.Artifact{
-		{Path: "prometheus/rules.yaml", Kind: "prometheus-rules", Implements: []string{
-			"leaf SLIs per window", "journey optimistic and pessimistic SLIs by the operator algebra",
-			"pessimistic error-budget burn", "dependence-free latency upper bound", "multi-window multi-burn-rate, contributor, latency and absent-data alerts"}, Links: links},
+		{Path: "prometheus/rules.yaml", Kind: "prometheus-rules", Implements: implements, Links: links},
 		{Path: "kubernetes/prometheusrule.yaml", Kind: "prometheus-operator PrometheusRule", Implements: []string{"the rule group of prometheus/rules.yaml, unchanged"}},
 	}
 	tests, err := promTests(in, ev)
@@ -86,6 +103,10 @@ func promInput(j *model.Journey, ev *compute.Evaluation) prom.Input {
 	in := prom.Input{Journey: j, Availability: ev.Availability, Contributors: ev.Contributors}
 	if ev.Latency != nil {
 		in.Late = ev.Latency.Late
+	} else if _, late, err := compute.AvailabilityWithLate(j); err == nil {
+		// No latency objective: A− still used the late fractions of the
+		// timed Timeout and Retry nodes.
+		in.Late = late
 	}
 	if p := j.Governance.BurnRates; p != nil {
 		conv := func(ws []model.BurnWindow) []prom.BurnWindow {
@@ -129,24 +150,17 @@ func promTests(in prom.Input, ev *compute.Evaluation) ([]byte, error) {
 		}
 		at.Components[n] = &cc
 	}
-	atEv, err := compute.Evaluate(&at)
+	avail, late, err := compute.AvailabilityWithLate(&at)
 	if err != nil {
 		return nil, err
 	}
-	sc.Optimistic, sc.Pessimistic = atEv.Availability.Optimistic, atEv.Availability.Pessimistic
-	in.Journey, in.Availability = &at, atEv.Availability
-	if atEv.Latency != nil {
-		in.Late = atEv.Latency.Late
-	}
-	base, err := prom.UnitTests(in, sc)
+	sc.Optimistic, sc.Pessimistic = avail.Optimistic, avail.Pessimistic
+	in.Journey, in.Availability, in.Late = &at, avail, late
+	groups, err := prom.Tests(in, sc)
 	if err != nil {
 		return nil, err
 	}
-	alerts, err := prom.AlertTests(in, sc)
-	if err != nil {
-		return nil, err
-	}
-	return prom.MarshalTests(Version, prom.TestRules("rules.yaml", append([]prom.TestGroup{base}, alerts...)...))
+	return prom.MarshalTests(Version, prom.TestRules("rules.yaml", j.Name, groups...))
 }
 
 // genArgo writes the AnalysisTemplate gating a canary of any component on
@@ -161,18 +175,21 @@ func genArgo(u *unit) (fileSet, []report.Artifact, error) {
 		return nil, nil, u.err
 	}
 	var err error
-	records := map[string]string{}
-	for _, r := range u.group.Rules {
-		records[r.Record] = r.Expr
-	}
+
 	ai := argo.Input{Journey: j.Name, Target: j.Objective.Availability, MaxBurnRate: j.Governance.MaxCanaryBurnRate}
 	if lo := j.Objective.Latency; lo != nil && hasHistogramTelemetry(in.Leaves) {
 		ai.Latency = &argo.Latency{Quantile: lo.Quantile, ThresholdSeconds: lo.ThresholdSeconds}
 	}
+	slis := map[string]*prom.SLIs{}
+	for _, w := range []string{argo.DefaultShort, argo.DefaultLong} {
+		if slis[w], err = prom.NewSLIs(u.groups, j.Name, w); err != nil {
+			return nil, nil, err
+		}
+	}
 	for _, l := range in.Leaves {
 		c := argo.Component{Name: l.Name, GoodQuery: l.GoodQuery, TotalQuery: l.TotalQuery, SLI: map[string]string{}}
 		for _, w := range []string{argo.DefaultShort, argo.DefaultLong} {
-			if c.SLI[w], err = argo.ComponentSLI(records[prom.PessimisticRecord(w)], j.Name, l.Name, w); err != nil {
+			if c.SLI[w], err = slis[w].Template(l.Name, argo.Placeholder); err != nil {
 				return nil, nil, fmt.Errorf("canary SLI of %s over %s: %w", l.Name, w, err)
 			}
 		}
@@ -194,9 +211,19 @@ func genArgo(u *unit) (fileSet, []report.Artifact, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	canary, err := argo.CanaryInputs(ai)
+	if err != nil {
+		return nil, nil, err
+	}
 	var qs []report.Query
 	for _, m := range tmpl.Spec.Metrics {
-		qs = append(qs, report.Query{Name: m.Name, Expr: m.Provider.Prometheus.Query})
+		q := report.Query{Name: m.Name, Expr: m.Provider.Prometheus.Query}
+		for w, s := range slis {
+			if strings.HasSuffix(m.Name, "-"+w) && strings.HasPrefix(m.Name, "canary-burn-rate") {
+				q.Inputs = gateInputs(s, canary)
+			}
+		}
+		qs = append(qs, q)
 	}
 	links, err := report.QueryLinks("argo/analysistemplate.yaml", "analysis metric",
 		"the journey algebra of the pessimistic SLI with the canary's leaf telemetry substituted for the component under test", qs, j, u.ev)
@@ -218,4 +245,18 @@ func hasHistogramTelemetry(leaves []prom.Leaf) bool {
 		}
 	}
 	return false
+}
+
+// gateInputs lists the selectors a canary burn-rate query reads: those
+// of the journey SLI and its intermediate rules, and the components'
+// queries restricted to the canary (canary).
+func gateInputs(s *prom.SLIs, canary []string) []string {
+	set := map[string]bool{}
+	for _, in := range s.Inputs() {
+		set[in] = true
+	}
+	for _, in := range canary {
+		set[in] = true
+	}
+	return slices.Sorted(maps.Keys(set))
 }

@@ -3,6 +3,8 @@ package argo
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,47 +100,65 @@ func replace(e parser.Expr, f func(parser.Expr) parser.Expr) parser.Expr {
 }
 
 // canarySLI returns the journey SLI template of c over w with every
-// Placeholder replaced by the canary's leaf ratio.
-func (s settings) canarySLI(c Component, w string, d time.Duration) (parser.Expr, error) {
+// Placeholder replaced by the canary's leaf ratio. The template is the
+// printed AST of a parsed expression and the ratio a printed call, which
+// the grammar accepts wherever a vector selector stands, so the
+// substitution is made on the text (a journey of a thousand components
+// has templates of megabytes); the joined gate query is parsed again
+// (burnQueryText).
+func (s settings) canarySLI(c Component, w string, d time.Duration) (string, error) {
 	tmpl, ok := c.SLI[w]
 	if !ok {
-		return nil, fmt.Errorf("no journey SLI template for window %s", w)
+		return "", fmt.Errorf("no journey SLI template for window %s", w)
 	}
-	e, err := promql.Parser().ParseExpr(tmpl)
+	ratio, err := s.canaryRatio(c, d)
 	if err != nil {
-		return nil, fmt.Errorf("journey SLI template of window %s: %w", w, err)
+		return "", err
 	}
+	text := ratio.String()
+	var b strings.Builder
 	n := 0
-	var ferr error
-	e = replace(e, func(x parser.Expr) parser.Expr {
-		vs, ok := x.(*parser.VectorSelector)
-		if !ok || vs.Name != Placeholder {
-			return nil
+	for {
+		i := placeholderAt(tmpl)
+		if i < 0 {
+			break
 		}
+		rest := strings.TrimLeft(tmpl[i+len(Placeholder):], " ")
+		if strings.HasPrefix(rest, "[") || strings.HasPrefix(rest, "{") {
+			return "", fmt.Errorf("journey SLI template of window %s: %s is not an instant vector there", w, Placeholder)
+		}
+		b.WriteString(tmpl[:i])
+		b.WriteString(text)
+		tmpl = tmpl[i+len(Placeholder):]
 		n++
-		r, err := s.canaryRatio(c, d)
-		if err != nil {
-			ferr = err
-			return x
-		}
-		return r
-	})
-	if ferr != nil {
-		return nil, ferr
 	}
-	// A placeholder under a range selector is not an expression the
-	// replacement above reaches; it would stay behind.
-	var left error
-	parser.Inspect(e, func(node parser.Node, _ []parser.Node) error {
-		if vs, ok := node.(*parser.VectorSelector); ok && vs.Name == Placeholder {
-			left = fmt.Errorf("journey SLI template of window %s: %s is not an instant vector there", w, Placeholder)
-		}
-		return nil
-	})
-	if left == nil && n == 0 {
-		left = fmt.Errorf("journey SLI template of window %s has no %s", w, Placeholder)
+	if n == 0 {
+		return "", fmt.Errorf("journey SLI template of window %s has no %s", w, Placeholder)
 	}
-	return e, left
+	b.WriteString(tmpl)
+	return b.String(), nil
+}
+
+// placeholderAt returns the index of the first Placeholder in s that is a
+// whole metric name, or -1.
+func placeholderAt(s string) int {
+	off := 0
+	for {
+		i := strings.Index(s[off:], Placeholder)
+		if i < 0 {
+			return -1
+		}
+		i += off
+		j := i + len(Placeholder)
+		if (i == 0 || !nameByte(s[i-1])) && (j == len(s) || !nameByte(s[j])) {
+			return i
+		}
+		off = j
+	}
+}
+
+func nameByte(b byte) bool {
+	return b == '_' || b == ':' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
 }
 
 // canaryRatio returns the canary's leaf ratio over d, as prom computes the
@@ -208,16 +228,13 @@ func (s settings) canaryQuery(query string, d time.Duration) (parser.Expr, error
 // burnQuery returns the canary burn rate over window w when the canary
 // replaces component c, guarded by the component argument:
 //
-//	((1 - SLI) / (1 - target)) and on () (GUARD)
-func (s settings) burnQuery(c Component, w string, d time.Duration) (parser.Expr, error) {
+//	(((1 - (SLI)) / (1 - target)) and on () (GUARD))
+func (s settings) burnQuery(c Component, w string, d time.Duration) (string, error) {
 	sli, err := s.canarySLI(c, w, d)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	burn := promql.Binary(parser.DIV, promql.Binary(parser.SUB, promql.Num(1), sli), promql.Binary(parser.SUB, promql.Num(1), promql.Num(s.Target)))
-	and := promql.Binary(parser.LAND, burn, &parser.ParenExpr{Expr: guard(c.Name)})
-	and.VectorMatching.On = true
-	return and, nil
+	return "(((1 - (" + sli + ")) / (1 - " + promql.Num(s.Target).String() + ")) and on () (" + guard(c.Name).String() + "))", nil
 }
 
 // guard has one sample when the component argument is name, none
@@ -236,21 +253,19 @@ func guard(name string) parser.Expr {
 }
 
 // burnQueryText joins the guarded queries of every component, one per
-// line, with `or`, and parses the result.
+// line, with `or`, and parses the result: the one check of the text
+// burnQuery spliced.
 func (s settings) burnQueryText(w string, d time.Duration) (string, error) {
 	parts := make([]string, len(s.Components))
 	for i, c := range s.Components {
-		e, err := s.burnQuery(c, w, d)
-		if err != nil {
-			return "", fmt.Errorf("component %q: %w", c.Name, err)
-		}
-		if parts[i], err = promql.Reparse(&parser.ParenExpr{Expr: e}); err != nil {
+		var err error
+		if parts[i], err = s.burnQuery(c, w, d); err != nil {
 			return "", fmt.Errorf("component %q: %w", c.Name, err)
 		}
 	}
 	q := strings.Join(parts, "\nor\n")
 	if _, err := promql.Parser().ParseExpr(q); err != nil {
-		return "", fmt.Errorf("generated PromQL does not parse: %w\n%s", err, q)
+		return "", fmt.Errorf("generated PromQL does not parse: %w", err)
 	}
 	return q, nil
 }
@@ -272,4 +287,31 @@ func sumOf(e parser.Expr) parser.Expr {
 		return e
 	}
 	return &parser.AggregateExpr{Op: parser.SUM, Expr: e}
+}
+
+// CanaryInputs lists the series selectors the canary burn-rate queries of
+// in read from the components' own queries, restricted to the canary:
+// what a parse of the gate query would find besides the journey SLI's
+// records.
+func CanaryInputs(in Input) ([]string, error) {
+	s, err := newSettings(in)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, c := range s.Components {
+		for _, q := range []string{c.GoodQuery, c.TotalQuery} {
+			e, err := s.canaryQuery(q, s.short)
+			if err != nil {
+				return nil, fmt.Errorf("component %q: %w", c.Name, err)
+			}
+			parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+				if vs, ok := n.(*parser.VectorSelector); ok {
+					seen[vs.String()] = true
+				}
+				return nil
+			})
+		}
+	}
+	return slices.Sorted(maps.Keys(seen)), nil
 }

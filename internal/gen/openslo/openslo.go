@@ -26,9 +26,22 @@ type Allocation struct {
 }
 
 // Allocate finds the largest Lambda with A−(Lambda) ≥ target by bisection
-// (A− falls as Lambda grows), to a relative precision of 1e-4. Targets are rounded up to 6 decimals, which
-// only raises A−. It fails when even perfect components miss the target.
-func Allocate(j *model.Journey, target float64) (Allocation, error) {
+// (A− falls as Lambda grows), to a relative precision of 1e-4. Targets are
+// rounded up to 6 decimals, which only raises A−. It fails when even
+// perfect components miss the target.
+//
+// The bisection evaluates A− on one flattened tree (compute.Allocator:
+// one pass over the nodes per step, the Timeout and Retry late fractions
+// held at the journey's values); the allocation found is then verified by
+// one full computation (compute.Bounds, late fractions recomputed at the
+// allocated availabilities), and Lambda is lowered until it passes should
+// holding the late fractions have been optimistic. A journey without
+// timed Timeout or Retry nodes holds nothing: its allocator's A− is the
+// full computation.
+//
+// late are the late fractions an evaluation of j found
+// (compute.LatencyResult.Late); nil makes the allocator compute them.
+func Allocate(j *model.Journey, target float64, late []compute.LateFraction) (Allocation, error) {
 	names := j.ComponentNames()
 	hi := math.Inf(1)
 	for _, n := range names {
@@ -39,31 +52,60 @@ func Allocate(j *model.Journey, target float64) (Allocation, error) {
 	if math.IsInf(hi, 1) {
 		hi = 1
 	}
-	at := func(lambda float64) (map[string]float64, float64, error) {
+	targetsAt := func(lambda float64) map[string]float64 {
 		targets := map[string]float64{}
 		for _, n := range names {
 			targets[n] = math.Ceil((1-lambda*(1-j.Components[n].Availability.Lower))*1e6) / 1e6
 		}
+		return targets
+	}
+	full := func(lambda float64) (map[string]float64, float64, error) {
+		targets := targetsAt(lambda)
 		_, pess, err := compute.Bounds(withTargets(j, targets))
 		return targets, pess, err
 	}
-	if _, p0, err := at(0); err != nil {
+	a, err := compute.NewAllocator(j, late)
+	if err != nil {
 		return Allocation{}, err
-	} else if p0 < target {
-		return Allocation{}, fmt.Errorf("even perfect components give A− %.8f < target %g (deadlines cut the journey)", p0, target)
+	}
+	avail := make([]float64, len(a.Components()))
+	held := func(lambda float64) float64 {
+		targets := targetsAt(lambda)
+		for i, n := range a.Components() {
+			avail[i] = targets[n]
+		}
+		return a.Pessimistic(avail)
+	}
+	if held(0) < target {
+		if _, p0, err := full(0); err != nil {
+			return Allocation{}, err
+		} else if p0 < target {
+			return Allocation{}, fmt.Errorf("even perfect components give A− %.8f < target %g (deadlines cut the journey)", p0, target)
+		}
 	}
 	lo := 0.0
 	// Stop at a relative precision of 1e-4 on Lambda: each target moves by
 	// at most 1e-4·Lambda·(1 − lower_c), far below the 1e-6 rounding.
 	for i := 0; i < 60 && hi-lo > 1e-4*max(lo, 1e-3); i++ {
 		mid := (lo + hi) / 2
-		if _, p, err := at(mid); err == nil && p >= target {
+		if held(mid) >= target {
 			lo = mid
 		} else {
 			hi = mid
 		}
 	}
-	targets, pess, err := at(lo)
+	if !a.Held() {
+		return Allocation{Lambda: lo, Targets: targetsAt(lo), Pessimistic: held(lo)}, nil
+	}
+	targets, pess, err := full(lo)
+	for k := 0; err == nil && pess < target && lo > 0; k++ {
+		// Held late fractions were optimistic here: back off
+		// geometrically, then to perfect components.
+		if lo *= 1 - 0.01*float64(int(1)<<k); k >= 6 || lo < 0 {
+			lo = 0
+		}
+		targets, pess, err = full(lo)
+	}
 	return Allocation{Lambda: lo, Targets: targets, Pessimistic: pess}, err
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emac-dev/emac/internal/compute"
 	"github.com/emac-dev/emac/internal/journey"
+	"github.com/emac-dev/emac/internal/law"
 	"github.com/emac-dev/emac/internal/model"
 )
 
@@ -35,7 +36,7 @@ func paper() *model.Journey {
 func TestAllocateMeetsTarget(t *testing.T) {
 	for _, target := range []float64{0.99, 0.995, 0.999} {
 		j := paper()
-		a, err := Allocate(j, target)
+		a, err := Allocate(j, target, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +56,7 @@ func TestAllocateMeetsTarget(t *testing.T) {
 func TestAllocateImpossible(t *testing.T) {
 	j := paper()
 	j.Root = &journey.Timeout{Timeout: 0.1, Primary: &journey.Leaf{Name: "front"}, TimeoutProbability: ptr(0.5)}
-	if _, err := Allocate(j, 0.9); err == nil || !strings.Contains(err.Error(), "even perfect components") {
+	if _, err := Allocate(j, 0.9, nil); err == nil || !strings.Contains(err.Error(), "even perfect components") {
 		t.Fatalf("err = %v, want an impossibility error", err)
 	}
 }
@@ -64,7 +65,7 @@ func ptr(f float64) *float64 { return &f }
 
 func TestDocuments(t *testing.T) {
 	j := paper()
-	a, err := Allocate(j, 0.995)
+	a, err := Allocate(j, 0.995, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,4 +94,64 @@ func TestDocuments(t *testing.T) {
 	if math.IsNaN(a.Lambda) {
 		t.Error("lambda is NaN")
 	}
+}
+
+// TestAllocateWithDeadlines checks the allocation of a journey whose
+// Timeout and Retry late fractions come from latency laws against a
+// bisection that recomputes everything at every step (compute.Bounds):
+// the bisection on held late fractions must find the same Lambda, and the
+// allocation must meet the target when recomputed in full.
+func TestAllocateWithDeadlines(t *testing.T) {
+	j := paper()
+	leaf := func(n string) journey.Node { return &journey.Leaf{Name: n} }
+	j.Root = &journey.Series{Steps: []journey.Node{leaf("front"),
+		&journey.Retry{Attempts: 2, PerTryTimeout: 0.1, Target: &journey.Parallel{Branches: []journey.Node{leaf("cart"), leaf("pricing")}}},
+		&journey.Timeout{Timeout: 0.2, Primary: &journey.Race{Branches: []journey.Node{leaf("paya"), leaf("payb")}}, Fallback: leaf("front")}}}
+	for n, c := range j.Components {
+		c.Latency = law.Lognormal{Median: 0.01 + 0.002*float64(len(n)), Sigma: 0.4}
+	}
+	j.Objective.Latency = &model.LatencyObjective{Quantile: 0.99, ThresholdSeconds: 1}
+	for _, target := range []float64{0.99, 0.995} {
+		a, err := Allocate(j, target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, pess, err := compute.Bounds(withTargets(j, a.Targets))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pess < target || pess != a.Pessimistic {
+			t.Errorf("target %g: A− %.8f recomputed, %.8f reported", target, pess, a.Pessimistic)
+		}
+		ref := fullBisection(t, j, target)
+		if math.Abs(a.Lambda-ref) > 2e-3*ref {
+			t.Errorf("target %g: lambda %.6f, full bisection %.6f", target, a.Lambda, ref)
+		}
+		t.Logf("target %g: lambda %.6f (full bisection %.6f), A− %.8f", target, a.Lambda, ref, pess)
+	}
+}
+
+// fullBisection is the allocation's Lambda found by recomputing A− in
+// full at every step.
+func fullBisection(t *testing.T, j *model.Journey, target float64) float64 {
+	t.Helper()
+	lo, hi := 0.0, math.Inf(1)
+	for _, c := range j.Components {
+		if u := 1 - c.Availability.Lower; u > 0 {
+			hi = min(hi, 1/u)
+		}
+	}
+	for i := 0; i < 60 && hi-lo > 1e-4*max(lo, 1e-3); i++ {
+		mid := (lo + hi) / 2
+		targets := map[string]float64{}
+		for n, c := range j.Components {
+			targets[n] = math.Ceil((1-mid*(1-c.Availability.Lower))*1e6) / 1e6
+		}
+		if _, p, err := compute.Bounds(withTargets(j, targets)); err == nil && p >= target {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }

@@ -217,8 +217,8 @@ func (b *builder) burnAlert(severity string, conds []BurnWindow) (alertDef, erro
 	var said []string
 	for _, c := range conds {
 		both := promql.Binary(parser.LAND,
-			promql.Binary(parser.GTR, selector(BurnRecord(c.Long), "journey", j.Name), promql.Num(c.Factor)),
-			promql.Binary(parser.GTR, selector(BurnRecord(c.Short), "journey", j.Name), promql.Num(c.Factor)))
+			promql.Binary(parser.GTR, b.read(BurnRecord(c.Long), c.Long, "journey", j.Name), promql.Num(c.Factor)),
+			promql.Binary(parser.GTR, b.read(BurnRecord(c.Short), c.Short, "journey", j.Name), promql.Num(c.Factor)))
 		if e == nil {
 			e = both
 		} else {
@@ -359,7 +359,7 @@ func (b *builder) contributorAlerts(pol BurnPolicy) ([]alertDef, error) {
 			terms := make([]val, len(k.members))
 			for i, m := range k.members {
 				leaf := vec(without(parser.SUM, "component",
-					selector(LeafRecord(w), "journey", j.Name, "component", m)))
+					b.read(LeafRecord(w), w, "journey", j.Name, "component", m)))
 				terms[i] = mul(constant(round12(k.weights[i])), complement(leaf))
 			}
 			return promql.Binary(parser.GTR, sum(terms).expr(), promql.Num(thr))

@@ -47,13 +47,13 @@ func TestPolicy(t *testing.T) {
 func TestPolicyWindows(t *testing.T) {
 	in, _ := checkout.input(t)
 	in.BurnPolicy = &prom.BurnPolicy{Page: []prom.BurnWindow{{20, "12h", "10m"}}}
-	g, err := prom.Rules(in)
+	g, _, err := prom.Rules(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	recorded := map[string]bool{}
 	alerts := map[string]int{}
-	for _, r := range g.Rules {
+	for _, r := range allRules(g) {
 		recorded[r.Record] = true
 		if r.Alert != "" {
 			alerts[r.Alert+"/"+r.Labels["severity"]]++

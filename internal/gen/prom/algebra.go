@@ -3,9 +3,9 @@ package prom
 import (
 	"errors"
 	"fmt"
-	"math/bits"
 	"slices"
 
+	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/emac-dev/emac/internal/compute"
@@ -13,16 +13,12 @@ import (
 	"github.com/emac-dev/emac/internal/journey"
 )
 
-// Limits on the algebraic expansions; beyond them the expressions grow
-// too fast to stay reviewable (and cheap to evaluate).
-const (
-	// MaxKofN is the most branches of a KofN whose Poisson-binomial tail is
-	// expanded (at most 2^n terms).
-	MaxKofN = 6
-	// MaxIntervalCond is the most branches of a Cond with interval
-	// probabilities whose probability vertices are enumerated.
-	MaxIntervalCond = 6
-)
+// MaxIntervalCond is the most branches of a Cond with interval
+// probabilities whose probability vertices are enumerated; a larger Cond
+// (or one mixing intervals and live parameters) takes the dual form
+// (condDual), whose length grows with the square of its branches instead
+// of their factorial.
+const MaxIntervalCond = 6
 
 // builder turns the operator tree into PromQL over the leaf rules.
 type builder struct {
@@ -46,13 +42,34 @@ type builder struct {
 	splits map[splitKey][]float64
 	// offlineDepth > 0 while offline bounds are computed (split.go).
 	offlineDepth int
+	// paths maps the AST of every node's value in the window being built
+	// to the node's path (cut.go names intermediate rules by it).
+	paths map[parser.Expr]string
+	// notes are the places where the live pessimistic SLI is a sound
+	// lower bound below the compiler's A−, by path.
+	notes map[string]string
+	// nodePath is every node's path.
+	nodePath map[journey.Node]string
+	// sels indexes the leaves' query selectors (synth.go), built on
+	// first use.
+	sels *selectorIndex
+	// tileableLeaf caches tileable (tile.go) by leaf.
+	tileableLeaf map[string]bool
+}
+
+// selectors returns the index of the leaves' query selectors.
+func (b *builder) selectors() *selectorIndex {
+	if b.sels == nil {
+		b.sels = newSelectorIndex(b.leaves)
+	}
+	return b.sels
 }
 
 func newBuilder(in Input) (*builder, error) {
 	j := in.Journey
 	b := &builder{in: in, tele: map[string]bool{},
 		groups: map[string][]compute.FateGroup{}, late: map[string]compute.LateFraction{},
-		minus: map[string]float64{}}
+		minus: map[string]float64{}, paths: map[parser.Expr]string{}, notes: map[string]string{}}
 	byName := map[string]Leaf{}
 	for _, l := range in.Leaves {
 		if _, dup := byName[l.Name]; dup {
@@ -80,6 +97,17 @@ func newBuilder(in Input) (*builder, error) {
 	for _, l := range in.Late {
 		b.late[l.Path] = l
 	}
+	b.nodePath = map[journey.Node]string{}
+	var walk func(n journey.Node, path string)
+	walk = func(n journey.Node, path string) {
+		if _, ok := b.nodePath[n]; !ok {
+			b.nodePath[n] = path
+		}
+		for i, c := range n.Children() {
+			walk(c, journey.ChildPath(path, c, i))
+		}
+	}
+	walk(j.Root, journey.Label(j.Root))
 	seen := map[string]bool{}
 	journey.Walk(j.Root, func(n journey.Node) bool {
 		if c, ok := n.(*journey.Cond); ok {
@@ -102,22 +130,40 @@ func (b *builder) live(p journey.Prob) bool {
 }
 
 // journey returns the optimistic and pessimistic SLI expressions of
-// window w.
-func (b *builder) journey(w string) (opt, pess string, err error) {
+// window w and the intermediate rules they read (cut.go).
+func (b *builder) journey(w string) (opt, pess string, inter []rulefmt.Rule, err error) {
 	b.w = w
+	b.paths = map[parser.Expr]string{}
 	root := b.in.Journey.Root
 	o, p, err := b.node(root, journey.Label(root))
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
 	if o.isConst() || p.isConst() {
-		return "", "", errors.New("the journey SLI does not depend on any telemetry")
+		return "", "", nil, errors.New("the journey SLI does not depend on any telemetry")
 	}
-	if opt, err = promql.Reparse(o.e); err != nil {
-		return "", "", err
+	c := newCutter(b.in.Journey.Name, w, b.paths, b.in.SplitBytes)
+	oe, pe := c.count(o.e), c.count(p.e)
+	oe = c.run(oe, forOptimistic)
+	pe = c.run(pe, forPessimistic)
+	if inter, err = c.rules(); err != nil {
+		return "", "", nil, err
 	}
-	pess, err = promql.Reparse(p.e)
-	return opt, pess, err
+	if opt, err = reparse(oe); err != nil {
+		return "", "", nil, err
+	}
+	pess, err = reparse(pe)
+	return opt, pess, inter, err
+}
+
+// reparse is promql.Reparse with the length limit of every emitted
+// expression.
+func reparse(e parser.Expr) (string, error) {
+	s, err := promql.Reparse(e)
+	if err == nil && len(s) > MaxExprBytes {
+		err = fmt.Errorf("an expression of %d bytes could not be split below %d", len(s), MaxExprBytes)
+	}
+	return s, err
 }
 
 // fold returns the optimistic and pessimistic SLIs the rules compute when
@@ -139,8 +185,21 @@ func (b *builder) fold(ratios map[string]float64) (opt, pess float64, err error)
 }
 
 // node returns the optimistic and pessimistic values of n, at path (as in
-// compute.Step.Path).
+// compute.Step.Path), and notes the path of their expressions.
 func (b *builder) node(n journey.Node, path string) (opt, pess val, err error) {
+	opt, pess, err = b.value(n, path)
+	if err == nil && b.fixed == nil {
+		for _, v := range []val{opt, pess} {
+			if _, seen := b.paths[v.e]; v.e != nil && !seen {
+				b.paths[v.e] = path
+			}
+		}
+	}
+	return opt, pess, err
+}
+
+// value computes node n's values from its children's.
+func (b *builder) value(n journey.Node, path string) (opt, pess val, err error) {
 	kids := n.Children()
 	po := make([]val, len(kids))
 	pm := make([]val, len(kids))
@@ -308,12 +367,9 @@ func (b *builder) retry(n *journey.Retry, path string, po, pm val) (opt, pess va
 	return complement(pow(complement(sp), n.Attempts)), sm, nil
 }
 
-// kofN expands the Poisson-binomial tail; A− with shared fate groups
-// follows compute.evalKofN (kofn.go).
+// kofN is the Poisson-binomial tail; A− with shared fate groups follows
+// compute.evalKofN (kofn.go).
 func (b *builder) kofN(n *journey.KofN, path string, po, pm []val) (opt, pess val, err error) {
-	if len(po) > MaxKofN {
-		return val{}, val{}, fmt.Errorf("%s: KofN over %d branches: at most %d are expanded in PromQL", path, len(po), MaxKofN)
-	}
 	if n.K < 1 || n.K > len(po) {
 		return val{}, val{}, fmt.Errorf("%s: k = %d out of range", path, n.K)
 	}
@@ -333,7 +389,13 @@ func (b *builder) kofN(n *journey.KofN, path string, po, pm []val) (opt, pess va
 	return tail(po, n.K), pess, err
 }
 
-// tail is P(at least k of the independent events a succeed).
+// tail is P(at least k of the independent events a succeed): for
+// 1 < k < n the Poisson-binomial tail by dynamic programming over the
+// count of successes, capped at k, as compute does. Each stage's counts
+// are expressions over the previous stage's (a DAG: cut.go records the
+// stages that grow long as intermediate rules); counts that can no longer
+// reach k are dropped, so a stage holds at most min(k, n − k + 1) + 1 of
+// them.
 func tail(a []val, k int) val {
 	n := len(a)
 	switch k {
@@ -342,22 +404,29 @@ func tail(a []val, k int) val {
 	case n:
 		return product(a)
 	}
-	var terms []val
-	for mask := 0; mask < 1<<n; mask++ {
-		if bits.OnesCount(uint(mask)) < k {
-			continue
-		}
-		fs := make([]val, n)
-		for i := range a {
-			if mask&(1<<i) != 0 {
-				fs[i] = a[i]
-			} else {
-				fs[i] = complement(a[i])
+	d := []val{constant(1)} // d[j] = P(j successes so far), d[k] = P(≥ k)
+	for i, x := range a {
+		next := make([]val, min(len(d)+1, k+1))
+		need := k - (n - i - 1) // counts below need cannot reach k any more
+		for j := range next {
+			next[j] = constant(0)
+			if j < need {
+				continue
+			}
+			if j < len(d) {
+				stay := d[j]
+				if j < k {
+					stay = mul(d[j], complement(x))
+				}
+				next[j] = stay
+			}
+			if j > 0 && j-1 < len(d) && (j-1 < k) {
+				next[j] = add(next[j], mul(d[j-1], x))
 			}
 		}
-		terms = append(terms, product(fs))
+		d = next
 	}
-	return sum(terms)
+	return d[k]
 }
 
 // cond is Σ p_i·A_i. Live parameters make the probabilities vectors (the
@@ -372,16 +441,20 @@ func (b *builder) cond(n *journey.Cond, po, pm []val) (opt, pess val, err error)
 		anyLive = anyLive || b.live(p)
 	}
 	if anyLive {
-		ps, err := b.liveProbs(n)
+		lo, hi, err := b.liveProbs(n)
 		if err != nil {
 			return val{}, val{}, err
 		}
-		return dot(ps, po), dot(ps, pm), nil
+		if lo == nil {
+			return dot(hi, po), dot(hi, pm), nil
+		}
+		return condDual(lo, hi, po, true), condDual(lo, hi, pm, false), nil
 	}
-	vs, err := vertices(n.Probs)
-	if err != nil {
-		return val{}, val{}, err
+	if len(n.Probs) > MaxIntervalCond && !pointProbs(n.Probs) {
+		lo, hi := constants(probLo(n.Probs)), constants(probHi(n.Probs))
+		return condDual(lo, hi, po, true), condDual(lo, hi, pm, false), nil
 	}
+	vs := vertices(n.Probs)
 	os := make([]val, len(vs))
 	ms := make([]val, len(vs))
 	for i, v := range vs {
@@ -407,32 +480,110 @@ func constants(xs []float64) []val {
 }
 
 // liveProbs returns a Cond's probabilities when some follow live queries:
-// the others must be points, and an implicit last probability becomes the
-// complement of the rest.
-func (b *builder) liveProbs(n *journey.Cond) ([]val, error) {
-	ps := make([]val, len(n.Probs))
-	var given []val
+// hi holds them (lo is nil) when all are points, an implicit last
+// probability being the complement of the rest; otherwise lo and hi bound
+// each (live ones are points, the implicit last one lies in
+// [1 − Σ hi, 1 − Σ lo] of the others).
+func (b *builder) liveProbs(n *journey.Cond) (lo, hi []val, err error) {
+	lo, hi = make([]val, len(n.Probs)), make([]val, len(n.Probs))
+	point := true
+	var sumLo, sumHi []val
 	for i, p := range n.Probs {
 		switch {
 		case p.Implicit:
 			if i != len(n.Probs)-1 {
-				return nil, errors.New("Cond: implicit probability before the last branch")
+				return nil, nil, errors.New("Cond: implicit probability before the last branch")
 			}
-			ps[i] = complement(sum(given))
+			lo[i], hi[i] = complement(sum(sumHi)), complement(sum(sumLo))
 			continue
 		case b.live(p) && b.fixed != nil:
-			ps[i] = constant(b.in.Journey.Params[p.Param].Value)
+			lo[i] = constant(b.in.Journey.Params[p.Param].Value)
+			hi[i] = lo[i]
 		case b.live(p):
-			ps[i] = vec(without(parser.SUM, "parameter",
+			lo[i] = vec(without(parser.SUM, "parameter",
 				selector(ParameterRecord(b.w), "journey", b.in.Journey.Name, "parameter", p.Param)))
-		case p.IsInterval():
-			return nil, fmt.Errorf("Cond: interval probability %s next to a live parameter is not supported", p.String())
+			hi[i] = lo[i]
 		default:
-			ps[i] = constant(p.Lo)
+			lo[i], hi[i] = constant(p.Lo), constant(p.Hi)
+			point = point && !p.IsInterval()
 		}
-		given = append(given, ps[i])
+		sumLo, sumHi = append(sumLo, lo[i]), append(sumHi, hi[i])
 	}
-	return ps, nil
+	if point {
+		return nil, hi, nil
+	}
+	return lo, hi, nil
+}
+
+// condDual returns the best (max) or worst (min) value of Σ p_i·a_i over
+// the probabilities p in the box [lo, hi] with Σ p = 1, by linear
+// programming duality: with x_ij = a_i − a_j,
+//
+//	min = max_j [ a_j·(1 − Σ hi) + Σ_i hi_i·a_i − Σ_i (hi_i − lo_i)·max(x_ij, 0) ]
+//	max = min_j [ a_j·(1 − Σ lo) + Σ_i lo_i·a_i + Σ_i (hi_i − lo_i)·max(x_ij, 0) ]
+//
+// (the dual function λ + Σ_i lo_i·(a_i − λ)⁺ − hi_i·(λ − a_i)⁺ is concave
+// and piecewise linear with its breakpoints at the a_j, where its maximum,
+// the minimum of the primal, lies). It is exact — the same LP the
+// compiler solves by its greedy vertex — and its length grows with the
+// square of the branches, where the vertex enumeration grows with their
+// factorial; the probabilities may be live vectors.
+func condDual(lo, hi, a []val, best bool) val {
+	weights := hi
+	if best {
+		weights = lo
+	}
+	base := complement(sum(weights))
+	wa := dot(weights, a)
+	cands := make([]val, len(a))
+	for j := range a {
+		var spread []val
+		for i := range a {
+			if i == j {
+				continue
+			}
+			width := add(hi[i], mul(constant(-1), lo[i]))
+			if width.is(0) {
+				continue
+			}
+			x := extremum(parser.MAX, []val{add(a[i], mul(constant(-1), a[j])), constant(0)})
+			spread = append(spread, mul(width, x))
+		}
+		s := sum(spread)
+		if !best {
+			s = mul(constant(-1), s)
+		}
+		cands[j] = add(add(mul(a[j], base), wa), s)
+	}
+	if best {
+		return extremum(parser.MIN, cands)
+	}
+	return extremum(parser.MAX, cands)
+}
+
+func pointProbs(ps []journey.Prob) bool {
+	for _, p := range ps {
+		if p.IsInterval() {
+			return false
+		}
+	}
+	return true
+}
+
+func probLo(ps []journey.Prob) []float64 {
+	out := make([]float64, len(ps))
+	for i, p := range ps {
+		out[i] = p.Lo
+	}
+	return out
+}
+
+func probHi(ps []journey.Prob) []float64 {
+	out := make([]float64, len(ps))
+	for i, p := range ps {
+		out[i] = p.Hi
+	}
+	return out
 }
 
 // vertices returns the distinct vertices of the probability box
@@ -440,7 +591,7 @@ func (b *builder) liveProbs(n *journey.Cond) ([]val, error) {
 // start at Lo and hand the remaining mass out in that order, each branch up
 // to Hi (the greedy vertices, among which the extremes of any linear
 // function lie).
-func vertices(probs []journey.Prob) ([][]float64, error) {
+func vertices(probs []journey.Prob) [][]float64 {
 	k := len(probs)
 	point := true
 	for _, p := range probs {
@@ -451,10 +602,7 @@ func vertices(probs []journey.Prob) ([][]float64, error) {
 		for i, p := range probs {
 			v[i] = p.Lo
 		}
-		return [][]float64{v}, nil
-	}
-	if k > MaxIntervalCond {
-		return nil, fmt.Errorf("Cond: %d branches with interval probabilities: at most %d are enumerated in PromQL", k, MaxIntervalCond)
+		return [][]float64{v}
 	}
 	var out [][]float64
 	seen := map[string]bool{}
@@ -482,7 +630,7 @@ func vertices(probs []journey.Prob) ([][]float64, error) {
 			out = append(out, v)
 		}
 	})
-	return out, nil
+	return out
 }
 
 // permute calls fn with every permutation of a[i:] (a[:i] fixed), in a

@@ -71,18 +71,27 @@ func pow(a val, n int) val {
 	return arith(parser.POW, a, constant(float64(n)), math.Pow)
 }
 
-func product(vs []val) val {
-	out := constant(1)
-	for _, v := range vs {
-		out = mul(out, v)
-	}
-	return out
-}
+// flatMax is the most operands an n-ary product, sum or extremum chains
+// or joins at one level; beyond it the operands are combined as a balanced
+// tree of such chains, so that every sub-expression of a long journey stays
+// a small, separately recordable unit (cut.go) and a change of one operand
+// touches few of them.
+const flatMax = 8
 
-func sum(vs []val) val {
-	out := constant(0)
+func product(vs []val) val { return fold(vs, constant(1), mul) }
+
+func sum(vs []val) val { return fold(vs, constant(0), add) }
+
+// fold combines vs with op from unit: left to right up to flatMax
+// operands, else as op(fold(first half), fold(second half)).
+func fold(vs []val, unit val, op func(a, b val) val) val {
+	if len(vs) > flatMax {
+		h := len(vs) / 2
+		return op(fold(vs[:h], unit, op), fold(vs[h:], unit, op))
+	}
+	out := unit
 	for _, v := range vs {
-		out = add(out, v)
+		out = op(out, v)
 	}
 	return out
 }
@@ -123,6 +132,14 @@ func extremum(op parser.ItemType, vs []val) val {
 	if len(vecs) == 0 {
 		return constant(c)
 	}
+	for len(vecs) > flatMax {
+		// A balanced tree of aggregations: max(max(a…h), max(i…p), …).
+		var level []parser.Expr
+		for i := 0; i < len(vecs); i += flatMax {
+			level = append(level, extremum(op, vals(vecs[i:min(i+flatMax, len(vecs))])).e)
+		}
+		vecs = level
+	}
 	out := vecs[0]
 	if len(vecs) > 1 {
 		var joined parser.Expr
@@ -140,6 +157,14 @@ func extremum(op parser.ItemType, vs []val) val {
 		out = promql.Call(clamp, out, promql.Num(c))
 	}
 	return vec(out)
+}
+
+func vals(es []parser.Expr) []val {
+	out := make([]val, len(es))
+	for i, e := range es {
+		out[i] = vec(e)
+	}
+	return out
 }
 
 // selector builds name{matchers…} with equality matchers.

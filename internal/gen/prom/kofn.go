@@ -3,6 +3,8 @@ package prom
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
 
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -55,7 +57,12 @@ func (b *builder) kofNShared(n *journey.KofN, path string, pm []val, gs []comput
 		multi = append(multi, gl)
 	}
 	if c := candidates(multi); c > maxKofNCandidates {
-		return val{}, fmt.Errorf("%s: KofN shared-fate laws need %d candidates, more than %d", path, c, maxKofNCandidates)
+		// Too many laws to expand: the dependence-free Fréchet bound and
+		// the min-path bound, both at most the compiler's A− (G is the
+		// least P(at least k) over a subclass of the laws Fréchet covers,
+		// and A− = max(G, E)); sound for every law of the class.
+		b.notes[path] = fmt.Sprintf("KofN at %s: its %d shared-fate laws are too many to expand in PromQL (at most %d), so the live pessimistic SLI takes the larger of the dependence-free Fréchet bound max(0, (ΣA− − (k − 1))/(n − k + 1)) and the Esary–Proschan min-path bound there: sound, and at most the compiler's A−", path, c, maxKofNCandidates)
+		return extremum(parser.MAX, []val{frechet(pm, k), minPath(pm, k)}), nil
 	}
 	var cands []val
 	outside := complement(inside)
@@ -151,21 +158,54 @@ func frechet(a []val, k int) val {
 	return extremum(parser.MAX, []val{v, constant(0)})
 }
 
-// minPath is the Esary–Proschan bound: the largest product of k of the a.
+// minPath is the Esary–Proschan bound: the product of the k largest of
+// a. With live values their order changes, so the vector form picks them
+// with topk, in one aggregation whatever n and k:
+//
+//	exp(sum without (emac_operand) (ln(clamp_min(topk without (emac_operand) (k, A), 0))))
+//	  and (count without (emac_operand) (A) == n)
+//
+// where A joins the a_i tagged with distinct emac_operand values; the
+// guard keeps it absent while some a_i is (as every other term of the
+// node is).
 func minPath(a []val, k int) val {
-	var prods []val
-	var walk func(start int, chosen []val)
-	walk = func(start int, chosen []val) {
-		if len(chosen) == k {
-			prods = append(prods, product(chosen))
-			return
-		}
-		for i := start; i < len(a); i++ {
-			walk(i+1, append(chosen, a[i]))
+	var anchor parser.Expr
+	cs := make([]float64, 0, len(a))
+	for _, v := range a {
+		if v.isConst() {
+			cs = append(cs, v.c)
+		} else if anchor == nil {
+			anchor = v.e
 		}
 	}
-	walk(0, nil)
-	return extremum(parser.MAX, prods)
+	if anchor == nil {
+		slices.Sort(cs)
+		p := 1.0
+		for _, x := range cs[len(cs)-k:] {
+			p *= x
+		}
+		return constant(p)
+	}
+	var joined parser.Expr
+	for i, v := range a {
+		e := v.e
+		if v.isConst() { // a constant as a series with the journey label
+			e = promql.Binary(parser.ADD, promql.Binary(parser.MUL, anchor, promql.Num(0)), promql.Num(v.c))
+		}
+		tagged := promql.Call("label_replace", e, promql.Str(extremumLabel), promql.Str(strconv.Itoa(i)), promql.Str(""), promql.Str(""))
+		if joined == nil {
+			joined = tagged
+		} else {
+			joined = promql.Binary(parser.LOR, joined, tagged)
+		}
+	}
+	top := &parser.AggregateExpr{Op: parser.TOPK, Param: promql.Num(float64(k)), Expr: joined,
+		Grouping: []string{extremumLabel}, Without: true}
+	logs := promql.Call("ln", promql.Call("clamp_min", top, promql.Num(0)))
+	prod := promql.Call("exp", &parser.AggregateExpr{Op: parser.SUM, Expr: logs, Grouping: []string{extremumLabel}, Without: true})
+	count := &parser.AggregateExpr{Op: parser.COUNT, Expr: joined, Grouping: []string{extremumLabel}, Without: true}
+	guard := promql.Binary(parser.EQLC, count, promql.Num(float64(len(a))))
+	return vec(promql.Binary(parser.LAND, prod, guard))
 }
 
 // atLeast is 1 when v ≥ c, else 0 (a bool comparison for vectors).

@@ -1,9 +1,13 @@
 package prom
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 
 	"github.com/prometheus/prometheus/model/rulefmt"
+
+	"github.com/emac-dev/emac/internal/gen/yamlout"
 )
 
 // PrometheusRule is a Prometheus Operator monitoring.coreos.com/v1
@@ -71,4 +75,32 @@ func ObjectName(journey string) string {
 // generated-code header, byte for byte the same for the same input.
 func MarshalPrometheusRule(version string, pr PrometheusRule) ([]byte, error) {
 	return marshal(version, pr)
+}
+
+// MarshalPrometheusRuleWith returns MarshalPrometheusRule(version, pr)
+// for pr holding the groups that rules, a file Marshal wrote, holds,
+// without encoding them again: they are the same YAML two spaces deeper
+// (large journeys have rule files of megabytes).
+func MarshalPrometheusRuleWith(version string, pr PrometheusRule, rules []byte) ([]byte, error) {
+	pr.Spec.Groups = nil
+	head, err := marshal(version, pr)
+	if err != nil {
+		return nil, err
+	}
+	const empty = "spec:\n  groups: []\n"
+	header := []byte(yamlout.Header(version))
+	if !bytes.HasSuffix(head, []byte(empty)) || !bytes.HasPrefix(rules, header) {
+		return nil, fmt.Errorf("unexpected encoding of a PrometheusRule or a rule file")
+	}
+	var b bytes.Buffer
+	b.Grow(len(head) + len(rules) + len(rules)/8)
+	b.Write(head[:len(head)-len(empty)])
+	b.WriteString("spec:\n")
+	for line := range bytes.SplitAfterSeq(rules[len(header):], []byte("\n")) {
+		if len(line) > 0 && line[0] != '\n' {
+			b.WriteString("  ")
+		}
+		b.Write(line)
+	}
+	return b.Bytes(), nil
 }

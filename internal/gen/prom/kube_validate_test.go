@@ -127,8 +127,8 @@ func TestPrometheusRuleOperatorTypes(t *testing.T) {
 	for _, grp := range pr.Spec.Groups {
 		n += len(grp.Rules)
 	}
-	if n != len(g.group.Rules) {
-		t.Errorf("operator object has %d rules, the rule group %d", n, len(g.group.Rules))
+	if n != len(g.all()) {
+		t.Errorf("operator object has %d rules, the rule groups %d", n, len(g.all()))
 	}
 	golden, err := os.ReadFile(filepath.Join("testdata", "checkout", "prometheusrule.yaml"))
 	if err != nil {

@@ -99,6 +99,7 @@ func (b *builder) latencyRules() ([]rulefmt.Rule, error) {
 		if err != nil {
 			return nil, err
 		}
+		b.paths = map[parser.Expr]string{}
 		v, err := b.bound(j.Root, eps, time.Duration(d))
 		if err != nil {
 			return nil, err
@@ -109,10 +110,18 @@ func (b *builder) latencyRules() ([]rulefmt.Rule, error) {
 			}
 			return nil, fmt.Errorf("the latency bound does not depend on any histogram")
 		}
-		e, err := promql.Reparse(v.e)
+		c := newCutter(j.Name, w, b.paths, b.in.SplitBytes)
+		c.latency, c.drop = true, []string{"journey", NodeLabel}
+		root := c.run(c.count(v.e), forPessimistic)
+		inter, err := c.rules()
 		if err != nil {
 			return nil, err
 		}
+		e, err := reparse(root)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inter...)
 		out = append(out, rulefmt.Rule{Record: LatencyRecord(w), Expr: e,
 			Labels: map[string]string{"journey": j.Name, "quantile": b.quantileLabel()}})
 	}
@@ -148,8 +157,17 @@ var inf = constant(math.Inf(1))
 
 func unbounded(v val) bool { return v.isConst() && math.IsInf(v.c, 1) }
 
-// bound returns B(n, eps) over window w (see latencyRules).
+// bound returns B(n, eps) over window w (see latencyRules), and notes
+// the path of its expression.
 func (b *builder) bound(n journey.Node, eps float64, w time.Duration) (val, error) {
+	v, err := b.boundOf(n, eps, w)
+	if _, seen := b.paths[v.e]; err == nil && v.e != nil && !seen && b.offlineDepth == 0 {
+		b.paths[v.e] = b.nodePath[n]
+	}
+	return v, err
+}
+
+func (b *builder) boundOf(n journey.Node, eps float64, w time.Duration) (val, error) {
 	switch n := n.(type) {
 	case *journey.Leaf:
 		return b.leafBound(n.Name, eps, w)

@@ -34,18 +34,26 @@ func leafRatio(l Leaf, w time.Duration) (string, error) {
 		}
 		return &parser.AggregateExpr{Op: parser.SUM, Expr: e}
 	}
-	ratio := parser.Expr(promql.Call("clamp_max",
-		promql.Binary(parser.DIV, sumOf(good), promql.Binary(parser.GTR, sumOf(total), promql.Num(0))), promql.Num(1)))
-	switch l.MissingData {
-	case "good":
-		ratio = orConstant(ratio, 1)
-	case "bad":
-		ratio = orConstant(ratio, 0)
-	case "", "ignore":
-	default:
-		return "", fmt.Errorf("missing-data policy %q (want good, bad or ignore)", l.MissingData)
+	ratio, err := withPolicy(promql.Call("clamp_max",
+		promql.Binary(parser.DIV, sumOf(good), promql.Binary(parser.GTR, sumOf(total), promql.Num(0))), promql.Num(1)), l.MissingData)
+	if err != nil {
+		return "", err
 	}
 	return promql.Reparse(ratio)
+}
+
+// withPolicy applies a missing-data policy to a leaf ratio: an absent
+// ratio counts as 1 ("good"), 0 ("bad") or stays absent ("ignore", "").
+func withPolicy(ratio parser.Expr, policy string) (parser.Expr, error) {
+	switch policy {
+	case "good":
+		return orConstant(ratio, 1), nil
+	case "bad":
+		return orConstant(ratio, 0), nil
+	case "", "ignore":
+		return ratio, nil
+	}
+	return nil, fmt.Errorf("missing-data policy %q (want good, bad or ignore)", policy)
 }
 
 // orConstant returns `e or on () vector(c)`: c when e has no series.
@@ -60,11 +68,7 @@ func windowed(query string, w time.Duration) (parser.Expr, error) {
 	if query == "" {
 		return nil, errors.New("empty query")
 	}
-	s, err := Rewindow(query, w)
-	if err != nil {
-		return nil, err
-	}
-	return promql.Parser().ParseExpr(s)
+	return withRanges(query, w)
 }
 
 // paramRatio returns the expression of a live parameter over window w:

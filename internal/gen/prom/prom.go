@@ -35,6 +35,7 @@ package prom
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -95,6 +96,10 @@ type Input struct {
 	// sorted by budget share: they name the dominant contributor in the
 	// annotations and select the contributor alerts. May be nil.
 	Contributors []compute.Contributor
+	// SplitBytes is the length beyond which a sub-expression is recorded
+	// as an intermediate rule (cut.go); 0 means DefaultSplitBytes. Tests
+	// lower it to split small journeys.
+	SplitBytes int
 }
 
 // Recording rule names; w is a window as Windows prints it.
@@ -120,45 +125,82 @@ func LatencyRecord(w string) string { return "journey:emac_latency_upper_seconds
 // GroupName is the name of journey j's rule group.
 func GroupName(journey string) string { return "emac-journey-" + journey }
 
-// Rules returns the rules of one journey as one rule group, recording
-// rules first so that every rule reads values of the same evaluation: per
-// window, the leaf ratios, the live parameters, then the optimistic and
-// pessimistic journey SLIs and the burn rate (which needs an availability
-// target in (0, 1)); then the latency bounds; then the alerts.
-func Rules(in Input) (rulefmt.RuleGroup, error) {
+// LongGroupName is the name of journey j's long-window rule group
+// (tile.go), evaluated every TileWindow.
+func LongGroupName(journey string) string { return GroupName(journey) + "-long-windows" }
+
+// EvalOrder lists journey j's rule groups in the order a unit test must
+// evaluate them: the long windows first, the main group (whose alerts
+// read them) last.
+func EvalOrder(journey string) []string { return []string{LongGroupName(journey), GroupName(journey)} }
+
+// Note is a place where the rules compute less than the compiler: the
+// live pessimistic SLI is a sound lower bound there, below A−.
+type Note struct {
+	Path, Text string
+}
+
+// Rules returns the rules of one journey: the main group, evaluated at
+// Prometheus's global interval, and, when some window is summed from
+// recorded increases (tile.go), the long-window group evaluated every
+// TileWindow. In each group the recording rules come first, so that every
+// rule reads values of the same evaluation: per window, the leaf ratios,
+// the live parameters, the intermediate rules of long expressions
+// (cut.go), then the optimistic and pessimistic journey SLIs and the
+// burn rate (which needs an availability target in (0, 1)); the main
+// group then holds the latency bounds and the alerts. notes lists the
+// nodes where the live pessimistic SLI is below the compiler's A−.
+func Rules(in Input) (groups []rulefmt.RuleGroup, notes []Note, err error) {
 	j := in.Journey
 	if j == nil || j.Root == nil {
-		return rulefmt.RuleGroup{}, fmt.Errorf("journey has no operator tree")
+		return nil, nil, fmt.Errorf("journey has no operator tree")
 	}
 	ws, pol, err := plan(in)
 	if err != nil {
-		return rulefmt.RuleGroup{}, fmt.Errorf("journey %q: %w", j.Name, err)
+		return nil, nil, fmt.Errorf("journey %q: %w", j.Name, err)
 	}
 	b, err := newBuilder(in)
 	if err != nil {
-		return rulefmt.RuleGroup{}, fmt.Errorf("journey %q: %w", j.Name, err)
+		return nil, nil, fmt.Errorf("journey %q: %w", j.Name, err)
 	}
 	g := rulefmt.RuleGroup{Name: GroupName(j.Name)}
+	long := rulefmt.RuleGroup{Name: LongGroupName(j.Name), Interval: model.Duration(TileWindow)}
 	for _, w := range ws {
 		rules, err := b.window(w)
 		if err != nil {
-			return rulefmt.RuleGroup{}, fmt.Errorf("journey %q, window %s: %w", j.Name, w, err)
+			return nil, nil, fmt.Errorf("journey %q, window %s: %w", j.Name, w, err)
 		}
-		g.Rules = append(g.Rules, rules...)
+		if b.tiled(w) {
+			long.Rules = append(long.Rules, rules...)
+		} else {
+			g.Rules = append(g.Rules, rules...)
+		}
 	}
 	lat, err := b.latencyRules()
 	if err != nil {
-		return rulefmt.RuleGroup{}, fmt.Errorf("journey %q, latency bound: %w", j.Name, err)
+		return nil, nil, fmt.Errorf("journey %q, latency bound: %w", j.Name, err)
 	}
 	g.Rules = append(g.Rules, lat...)
 	defs, err := b.alerts(pol)
 	if err != nil {
-		return rulefmt.RuleGroup{}, fmt.Errorf("journey %q, alerts: %w", j.Name, err)
+		return nil, nil, fmt.Errorf("journey %q, alerts: %w", j.Name, err)
 	}
 	for _, d := range defs {
 		g.Rules = append(g.Rules, d.rule)
 	}
-	return g, nil
+	groups = []rulefmt.RuleGroup{g}
+	if len(long.Rules) > 0 {
+		tiles, err := b.tileRules()
+		if err != nil {
+			return nil, nil, fmt.Errorf("journey %q: %w", j.Name, err)
+		}
+		long.Rules = append(tiles, long.Rules...)
+		groups = append(groups, long)
+	}
+	for _, p := range slices.Sorted(maps.Keys(b.notes)) {
+		notes = append(notes, Note{Path: p, Text: b.notes[p]})
+	}
+	return groups, notes, nil
 }
 
 // plan returns the windows SLIs are recorded over and the burn-rate
@@ -190,7 +232,7 @@ func (b *builder) window(w string) ([]rulefmt.Rule, error) {
 	j := b.in.Journey
 	var out []rulefmt.Rule
 	for _, l := range b.leaves {
-		e, err := leafRatio(l, time.Duration(d))
+		e, err := b.leafRatio(l, w, time.Duration(d))
 		if err != nil {
 			return nil, fmt.Errorf("component %q: %w", l.Name, err)
 		}
@@ -205,10 +247,11 @@ func (b *builder) window(w string) ([]rulefmt.Rule, error) {
 		out = append(out, rulefmt.Rule{Record: ParameterRecord(w), Expr: e,
 			Labels: map[string]string{"journey": j.Name, "parameter": p}})
 	}
-	opt, pess, err := b.journey(w)
+	opt, pess, inter, err := b.journey(w)
 	if err != nil {
 		return nil, err
 	}
+	out = append(out, inter...)
 	jl := map[string]string{"journey": j.Name}
 	out = append(out,
 		rulefmt.Rule{Record: OptimisticRecord(w), Expr: opt, Labels: jl},

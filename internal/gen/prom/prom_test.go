@@ -3,10 +3,12 @@ package prom_test
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,6 +58,12 @@ type tcase struct {
 	// queries gives a component's good and total queries (default:
 	// distinct metrics emac_test_good_total and emac_test_requests_total).
 	queries func(n string) (good, total string)
+	// split is Input.SplitBytes: small values split the SLIs into many
+	// intermediate rules.
+	split int
+	// lowerBound says the live pessimistic SLI is a documented lower
+	// bound below the compiler's A− (a note).
+	lowerBound bool
 }
 
 func (c tcase) journey(t *testing.T) *model.Journey {
@@ -94,7 +102,7 @@ func (c tcase) input(t *testing.T) (prom.Input, prom.Scenario) {
 	if err != nil {
 		t.Fatalf("compute.Evaluate: %v", err)
 	}
-	in := prom.Input{Journey: j, Availability: ev.Availability, Contributors: ev.Contributors}
+	in := prom.Input{Journey: j, Availability: ev.Availability, Contributors: ev.Contributors, SplitBytes: c.split}
 	if ev.Latency != nil {
 		in.Late = ev.Latency.Late
 	}
@@ -149,19 +157,31 @@ var checkout = tcase{
 // generated is everything generated for one test case.
 type generated struct {
 	in                     prom.Input
-	group                  rulefmt.RuleGroup
+	groups                 []rulefmt.RuleGroup
+	notes                  []prom.Note
 	alertTests             []prom.TestGroup
 	rules, tests, operator []byte
+}
+
+// all returns the rules of every group.
+func (g generated) all() []rulefmt.Rule { return allRules(g.groups) }
+
+func allRules(gs []rulefmt.RuleGroup) []rulefmt.Rule {
+	var out []rulefmt.Rule
+	for _, g := range gs {
+		out = append(out, g.Rules...)
+	}
+	return out
 }
 
 func generate(t *testing.T, c tcase) generated {
 	t.Helper()
 	in, sc := c.input(t)
-	g, err := prom.Rules(in)
+	g, notes, err := prom.Rules(in)
 	if err != nil {
 		t.Fatalf("Rules: %v", err)
 	}
-	rules, err := prom.Marshal(version, g)
+	rules, err := prom.Marshal(version, g...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,15 +193,18 @@ func generate(t *testing.T, c tcase) generated {
 	if err != nil {
 		t.Fatalf("AlertTests: %v", err)
 	}
-	tests, err := prom.MarshalTests(version, prom.TestRules("rules.yaml", append([]prom.TestGroup{tg}, ats...)...))
+	tests, err := prom.MarshalTests(version, prom.TestRules("rules.yaml", in.Journey.Name, append([]prom.TestGroup{tg}, ats...)...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	op, err := prom.MarshalPrometheusRule(version, prom.NewPrometheusRule(in.Journey.Name, g))
+	op, err := prom.MarshalPrometheusRule(version, prom.NewPrometheusRule(in.Journey.Name, g...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return generated{in: in, group: g, alertTests: ats, rules: rules, tests: tests, operator: op}
+	if fast, err := prom.MarshalPrometheusRuleWith(version, prom.NewPrometheusRule(in.Journey.Name, g...), rules); err != nil || !bytes.Equal(fast, op) {
+		t.Errorf("MarshalPrometheusRuleWith differs from MarshalPrometheusRule (%v)", err)
+	}
+	return generated{in: in, groups: g, notes: notes, alertTests: ats, rules: rules, tests: tests, operator: op}
 }
 
 func TestCheckoutGolden(t *testing.T) {
@@ -277,6 +300,94 @@ var cases = []tcase{
 	},
 }
 
+// splitCases are cases with every SLI split into many intermediate
+// rules: promtool must find the same values.
+var splitCases = []tcase{
+	withSplit(checkout, "checkout_split", 300),
+	withSplit(cases[5], "kofn_shared_split", 400),
+	withSplit(cases[6], "kofn_shared_nested_split", 300),
+	withSplit(kofnLarge, "kofn_large_split", 500),
+	withSplit(condIntervals, "cond_intervals_split", 600),
+}
+
+// kofnLarge is a quorum of 5 among 9 independent replicas: the
+// Poisson-binomial tail by dynamic programming.
+var kofnLarge = tcase{
+	name:   "kofn_large",
+	expr:   "Series(gw, KofN(5; r1, r2, r3, r4, r5, r6, r7, r8, r9))",
+	target: 0.99,
+	pages:  true,
+	comps: map[string]comp{
+		"gw": {ratio: 0.9995},
+		"r1": {ratio: 0.9}, "r2": {ratio: 0.95}, "r3": {ratio: 0.8}, "r4": {ratio: 0.99}, "r5": {ratio: 0.85},
+		"r6": {ratio: 0.9}, "r7": {ratio: 0.97}, "r8": {ratio: 0.75}, "r9": {ratio: 0.92},
+	},
+}
+
+// condIntervals is a Cond of 8 branches with interval probabilities: the
+// dual form instead of 8! vertex orders.
+var condIntervals = tcase{
+	name: "cond_intervals",
+	expr: "Cond([0.1, 0.15], [0.1, 0.15], [0.1, 0.15], [0.1, 0.15], [0.05, 0.2], [0.1, 0.15], [0.1, 0.15], [0.1, 0.15]; " +
+		"a, b, c, Race(d, e), f, g, h, skip)",
+	target: 0.8,
+	comps: map[string]comp{
+		"a": {ratio: 0.99}, "b": {ratio: 0.9}, "c": {ratio: 0.95}, "d": {ratio: 0.8}, "e": {ratio: 0.7},
+		"f": {ratio: 0.999}, "g": {ratio: 0.85}, "h": {ratio: 0.6},
+	},
+}
+
+// zones returns components r0…r(n−1) spread over z zones, each at ratio
+// a (varied a little).
+func zones(n, z int, a float64) map[string]comp {
+	out := map[string]comp{"gw": {ratio: 0.9999}}
+	for i := range n {
+		out[fmt.Sprintf("r%d", i)] = comp{ratio: a - 0.001*float64(i%3), domains: []string{fmt.Sprintf("zone-%d", i%z)}}
+	}
+	return out
+}
+
+func replicas(n int) string {
+	var rs []string
+	for i := range n {
+		rs = append(rs, fmt.Sprintf("r%d", i))
+	}
+	return strings.Join(rs, ", ")
+}
+
+// moreCases cover what PromQL could not express before issue 10: large
+// KofN (independent and over many shared-fate laws), large interval
+// Conds, and an interval next to a live parameter.
+var moreCases = []tcase{
+	kofnLarge,
+	condIntervals,
+	{
+		// 6 zones of 3 replicas, 16 of 18 needed: 3^6 = 729 two-point laws,
+		// more than the PromQL expands: the rules take the sound lower
+		// bound.
+		name:       "kofn_shared_many_laws",
+		expr:       "Series(gw, KofN(16; " + replicas(18) + "))",
+		target:     0.9,
+		comps:      zones(18, 6, 0.995),
+		lowerBound: true,
+		pages:      true,
+	},
+	{
+		name:   "cond_live_interval",
+		expr:   "Cond(p_live, [0.1, 0.3]; a, Race(b, c), d)",
+		target: 0.9,
+		params: map[string]model.Param{"p_live": {Value: 0.5, Query: `sum(rate(hits_total[5m])) / sum(rate(lookups_total[5m]))`}},
+		comps: map[string]comp{
+			"a": {ratio: 0.99}, "b": {ratio: 0.9, domains: []string{"z"}}, "c": {ratio: 0.95, domains: []string{"z"}}, "d": {ratio: 0.97},
+		},
+	},
+}
+
+func withSplit(c tcase, name string, split int) tcase {
+	c.name, c.split = name, split
+	return c
+}
+
 // withQueries returns c under a new name with its leaves' queries given by
 // q.
 func withQueries(c tcase, name string, q func(string) (string, string)) tcase {
@@ -316,9 +427,16 @@ func TestPromtool(t *testing.T) {
 	if err != nil {
 		t.Fatal("promtool is not installed: it checks the generated rules (apt-get install prometheus, or put promtool on PATH)")
 	}
-	for _, c := range cases {
+	for _, c := range slices.Concat(cases, moreCases, splitCases) {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			g := generate(t, c)
+			if len(g.notes) > 0 != c.lowerBound {
+				t.Errorf("notes %v, want a lower bound: %v", g.notes, c.lowerBound)
+			}
+			if c.split > 0 && !slices.ContainsFunc(g.all(), func(r rulefmt.Rule) bool { return strings.HasPrefix(r.Record, prom.NodeRecordPrefix) }) {
+				t.Errorf("split %d: no intermediate rule", c.split)
+			}
 			validate(t, g.rules)
 			checkAlertScenarios(t, c, g)
 			dir := t.TempDir()
@@ -347,6 +465,9 @@ func validate(t *testing.T, rules []byte) {
 			e, err := p.ParseExpr(r.Expr)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
+			}
+			if len(r.Expr) > prom.MaxExprBytes {
+				t.Errorf("%s: %d bytes, more than %d", name, len(r.Expr), prom.MaxExprBytes)
 			}
 			if e.String() != r.Expr {
 				t.Errorf("%s does not round-trip:\n%s\n%s", name, r.Expr, e.String())

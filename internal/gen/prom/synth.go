@@ -355,35 +355,107 @@ func (c counters) values(ratio float64, clk clock) []TestSeries {
 // series only good selects and one only total selects (distinct metrics).
 // No series may be selected by another leaf's queries (others).
 func leafCounters(l Leaf, others []Leaf) (counters, error) {
-	gs, err := selectorIn(l.GoodQuery)
+	return newSelectorIndex(others).counters(l)
+}
+
+// selectorIndex holds the series selectors of the leaves' queries,
+// parsed once, and finds the queries that may select a series without
+// trying each: a selector is filed under one of its non-empty equality
+// matchers, which a series it selects must carry.
+type selectorIndex struct {
+	done   map[string]counters // by leaf
+	parsed map[string]*parser.VectorSelector
+	errs   map[string]error
+	byKey  map[string][]ownedSelector
+	rest   []ownedSelector
+}
+
+// ownedSelector is a query's selector and the leaf it belongs to.
+type ownedSelector struct {
+	owner string
+	ms    []*labels.Matcher
+}
+
+func newSelectorIndex(leaves []Leaf) *selectorIndex {
+	x := &selectorIndex{done: map[string]counters{}, parsed: map[string]*parser.VectorSelector{}, errs: map[string]error{}, byKey: map[string][]ownedSelector{}}
+	for _, l := range leaves {
+		for _, q := range []string{l.GoodQuery, l.TotalQuery} {
+			vs, err := x.selector(q)
+			if err != nil {
+				continue
+			}
+			o := ownedSelector{owner: l.Name, ms: vs.LabelMatchers}
+			key := ""
+			for _, m := range vs.LabelMatchers {
+				if m.Type == labels.MatchEqual && m.Value != "" && (key == "" || m.Name != labels.MetricName) {
+					key = m.Name + "\x00" + m.Value
+				}
+			}
+			if key == "" {
+				x.rest = append(x.rest, o)
+			} else {
+				x.byKey[key] = append(x.byKey[key], o)
+			}
+		}
+	}
+	return x
+}
+
+// selector returns the one vector selector of query, parsed once.
+func (x *selectorIndex) selector(query string) (*parser.VectorSelector, error) {
+	if vs, ok := x.parsed[query]; ok {
+		return vs, x.errs[query]
+	}
+	vs, err := selectorIn(query)
+	x.parsed[query], x.errs[query] = vs, err
+	return vs, err
+}
+
+// foreign reports whether a query of a leaf other than owner selects ls.
+func (x *selectorIndex) foreign(owner string, ls labels.Labels) bool {
+	hit := func(os []ownedSelector) bool {
+		for _, o := range os {
+			if o.owner != owner && matches(o.ms, ls) {
+				return true
+			}
+		}
+		return false
+	}
+	if hit(x.rest) {
+		return true
+	}
+	found := false
+	ls.Range(func(l labels.Label) {
+		found = found || hit(x.byKey[l.Name+"\x00"+l.Value])
+	})
+	return found
+}
+
+// counters synthesises leaf l's counters (see leafCounters), once; the
+// index holds the other leaves' queries.
+func (x *selectorIndex) counters(l Leaf) (counters, error) {
+	if c, ok := x.done[l.Name]; ok {
+		return c, nil
+	}
+	c, err := x.synthesise(l)
+	if err == nil {
+		x.done[l.Name] = c
+	}
+	return c, err
+}
+
+func (x *selectorIndex) synthesise(l Leaf) (counters, error) {
+	gs, err := x.selector(l.GoodQuery)
 	if err != nil {
 		return counters{}, fmt.Errorf("component %q good query: %w", l.Name, err)
 	}
-	ts, err := selectorIn(l.TotalQuery)
+	ts, err := x.selector(l.TotalQuery)
 	if err != nil {
 		return counters{}, fmt.Errorf("component %q total query: %w", l.Name, err)
 	}
-	var foreign [][]*labels.Matcher
-	for _, o := range others {
-		if o.Name == l.Name {
-			continue
-		}
-		for _, q := range []string{o.GoodQuery, o.TotalQuery} {
-			if s, err := selectorIn(q); err == nil {
-				foreign = append(foreign, s.LabelMatchers)
-			}
-		}
-	}
 	g, t := gs.LabelMatchers, ts.LabelMatchers
 	sels := [][]*labels.Matcher{g, t}
-	own := func(ls labels.Labels) bool {
-		for _, f := range foreign {
-			if matches(f, ls) {
-				return false
-			}
-		}
-		return true
-	}
+	own := func(ls labels.Labels) bool { return !x.foreign(l.Name, ls) }
 	onlyTotal := func(ls labels.Labels) bool { return matches(t, ls) && !matches(g, ls) && own(ls) }
 	both, shared := search(sels, labels.EmptyLabels(), func(ls labels.Labels) bool {
 		return matches(g, ls) && matches(t, ls) && own(ls)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -14,6 +15,7 @@ import (
 type TestFile struct {
 	RuleFiles          []string    `yaml:"rule_files"`
 	EvaluationInterval string      `yaml:"evaluation_interval"`
+	GroupEvalOrder     []string    `yaml:"group_eval_order,omitempty"`
 	Tests              []TestGroup `yaml:"tests"`
 }
 
@@ -80,6 +82,26 @@ func UnitTests(in Input, sc Scenario) (TestGroup, error) {
 	if err != nil {
 		return TestGroup{}, err
 	}
+	return b.unitTests(sc)
+}
+
+// Tests returns UnitTests(in, sc) followed by AlertTests(in, sc), from one
+// builder.
+func Tests(in Input, sc Scenario) ([]TestGroup, error) {
+	b, err := newBuilder(in)
+	if err != nil {
+		return nil, err
+	}
+	u, err := b.unitTests(sc)
+	if err != nil {
+		return nil, err
+	}
+	as, err := b.alertTests(sc)
+	return append([]TestGroup{u}, as...), err
+}
+
+func (b *builder) unitTests(sc Scenario) (TestGroup, error) {
+	in := b.in
 	ws, _, err := plan(in)
 	if err != nil {
 		return TestGroup{}, err
@@ -96,11 +118,22 @@ func UnitTests(in Input, sc Scenario) (TestGroup, error) {
 		if !ok {
 			return TestGroup{}, fmt.Errorf("scenario has no ratio for component %q", l.Name)
 		}
-		cs, err := leafCounters(l, b.leaves)
+		cs, err := b.selectors().counters(l)
 		if err != nil {
 			return TestGroup{}, err
 		}
 		tg.InputSeries = append(tg.InputSeries, cs.values(a, clk)...)
+	}
+	// Where the rules compute a sound lower bound below A− (b.notes), the
+	// pessimistic SLIs must equal that bound, which must not exceed A−.
+	pessimistic := sc.Pessimistic
+	if _, folded, err := b.fold(sc.Ratios); err != nil {
+		return TestGroup{}, err
+	} else if len(b.notes) > 0 {
+		if folded > sc.Pessimistic+Tolerance {
+			return TestGroup{}, fmt.Errorf("the rules' lower bound %.12f exceeds the compiler's A− %.12f", folded, sc.Pessimistic)
+		}
+		pessimistic = folded
 	}
 	target := in.Journey.Objective.Availability
 	for _, w := range ws {
@@ -116,13 +149,13 @@ func UnitTests(in Input, sc Scenario) (TestGroup, error) {
 			want   float64
 		}{
 			{OptimisticRecord(w), sc.Optimistic},
-			{PessimisticRecord(w), sc.Pessimistic},
+			{PessimisticRecord(w), pessimistic},
 		}
 		if target > 0 && target < 1 {
 			checks = append(checks, struct {
 				record string
 				want   float64
-			}{BurnRecord(w), (1 - sc.Pessimistic) / (1 - target)})
+			}{BurnRecord(w), (1 - pessimistic) / (1 - target)})
 		}
 		for _, c := range checks {
 			t, err := near(selector(c.record, "journey", name), c.want, at)
@@ -136,14 +169,18 @@ func UnitTests(in Input, sc Scenario) (TestGroup, error) {
 }
 
 // TestEvaluationInterval is the rule evaluation interval of the test
-// files: input series are one minute apart, but rules over windows of days
-// read every sample at every evaluation, so evaluating every 5 minutes
-// keeps promtool fast; every eval_time is a multiple of it.
-const TestEvaluationInterval = "5m"
+// files: promtool evaluates every group at every step of it, whatever the
+// group's own interval, so it is TileWindow, the long-window group's
+// interval, which the tiles' exactness rests on (tile.go); every eval_time
+// is a multiple of it.
+var TestEvaluationInterval = model.Duration(TileWindow).String()
 
-// TestRules returns a test file running groups against ruleFile.
-func TestRules(ruleFile string, groups ...TestGroup) TestFile {
-	return TestFile{RuleFiles: []string{ruleFile}, EvaluationInterval: TestEvaluationInterval, Tests: groups}
+// TestRules returns a test file running groups against ruleFile, holding
+// journey's rules: the long-window group is evaluated before the main one
+// at every step, as the main group's alerts read it.
+func TestRules(ruleFile, journey string, groups ...TestGroup) TestFile {
+	return TestFile{RuleFiles: []string{ruleFile}, EvaluationInterval: TestEvaluationInterval,
+		GroupEvalOrder: EvalOrder(journey), Tests: groups}
 }
 
 // MarshalTests returns the test file as YAML with the generated-code

@@ -54,9 +54,18 @@ var errNoRange = errors.New("query has no range selector or subquery whose range
 // label values are never touched) and prints the result. A query without
 // any range is an error: its value would not depend on the window.
 func Rewindow(query string, w time.Duration) (string, error) {
-	e, err := promql.Parser().ParseExpr(query)
+	e, err := withRanges(query, w)
 	if err != nil {
 		return "", err
+	}
+	return e.String(), nil
+}
+
+// withRanges parses query and sets every range in it to w (see Rewindow).
+func withRanges(query string, w time.Duration) (parser.Expr, error) {
+	e, err := promql.Parser().ParseExpr(query)
+	if err != nil {
+		return nil, err
 	}
 	n := 0
 	parser.Inspect(e, func(node parser.Node, _ []parser.Node) error {
@@ -71,7 +80,7 @@ func Rewindow(query string, w time.Duration) (string, error) {
 		return nil
 	})
 	if n == 0 {
-		return "", errNoRange
+		return nil, errNoRange
 	}
-	return e.String(), nil
+	return e, nil
 }

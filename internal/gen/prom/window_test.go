@@ -46,12 +46,12 @@ func TestMissingData(t *testing.T) {
 	} {
 		in.Leaves[0].MissingData = tt.policy
 		in.Windows = []string{"5m"}
-		g, err := prom.Rules(in)
+		g, _, err := prom.Rules(in)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var expr string
-		for _, r := range g.Rules {
+		for _, r := range allRules(g) {
 			if r.Labels["component"] == in.Leaves[0].Name {
 				expr = r.Expr
 			}
@@ -61,7 +61,7 @@ func TestMissingData(t *testing.T) {
 		}
 	}
 	in.Leaves[0].MissingData = "maybe"
-	if _, err := prom.Rules(in); err == nil {
+	if _, _, err := prom.Rules(in); err == nil {
 		t.Error("an unknown policy must be rejected")
 	}
 }

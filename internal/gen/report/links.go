@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	pmodel "github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -38,8 +39,12 @@ type Link struct {
 }
 
 // Query is a named PromQL query of an artifact (an analysis metric).
+// Inputs, when not nil, lists the selectors it reads, which QueryLinks
+// otherwise takes from the parsed expression (a canary gate over a
+// thousand components is megabytes long; its generator knows them).
 type Query struct {
 	Name, Expr string
+	Inputs     []string
 }
 
 // linker builds links for one journey.
@@ -124,6 +129,23 @@ func (lk linker) rule(r rulefmt.Rule) (Link, string, error) {
 		if lk.ev.Latency != nil {
 			l.Assumptions = lk.ev.Latency.Assumptions
 		}
+	case trimWindow(prom.GoodTileRecord()), trimWindow(prom.TotalTileRecord()):
+		c := r.Labels["component"]
+		l.Nodes = lk.leafPaths(c)
+		what := "good"
+		if family == trimWindow(prom.TotalTileRecord()) {
+			what = "total"
+		}
+		l.Formula = fmt.Sprintf("%s events of %s over the last %s (a tile: its query's increase), recorded every %s; a long window's ratio is the sum of its tiles' good over the sum of their totals (exact counts over the window)", what, c, w, w)
+		l.Evidence = lk.evidence(c)
+	case prom.NodeRecord("optimistic", ""), prom.NodeRecord("pessimistic", ""), prom.NodeRecord("", ""), prom.NodeLatencyRecord(""):
+		l.Nodes = lk.nodePaths(r.Labels[prom.NodeLabel])
+		which := map[string]string{prom.NodeRecord("optimistic", ""): "the optimistic SLI (A+)", prom.NodeRecord("pessimistic", ""): "the pessimistic SLI (A−)",
+			prom.NodeRecord("", ""): "both SLIs (the same sub-expression in A+ and A−)", prom.NodeLatencyRecord(""): "the latency upper bound"}[family]
+		l.Formula = "intermediate rule: part of the expression of " + l.Nodes[0] + " read by " + which + ", recorded on its own to keep every expression under 16 kB"
+		if family == prom.NodeRecord("pessimistic", "") || family == prom.NodeRecord("", "") {
+			l.Assumptions = lk.ev.Availability.Assumptions
+		}
 	default:
 		l.Name, w = name, ""
 		l.Nodes, l.Formula = lk.rootPath(), "recorded expression"
@@ -167,9 +189,12 @@ func QueryLinks(artifact, kind, formula string, qs []Query, j *model.Journey, ev
 	lk := linker{j: j, ev: ev}
 	var out []Link
 	for _, q := range qs {
-		in, err := selectors(q.Expr)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", q.Name, err)
+		in := q.Inputs
+		if in == nil {
+			var err error
+			if in, err = selectors(q.Expr); err != nil {
+				return nil, fmt.Errorf("%s: %w", q.Name, err)
+			}
 		}
 		out = append(out, Link{Artifact: artifact, Kind: kind, Name: q.Name, Nodes: lk.allPaths(),
 			Formula: formula, Inputs: in, Contributors: lk.contributors()})
@@ -297,7 +322,28 @@ func selectors(expr string) ([]string, error) {
 // recordFamilies are the names of the recorded families without their
 // window suffix.
 var recordFamilies = []string{prom.LeafRecord(""), prom.ParameterRecord(""), prom.OptimisticRecord(""),
-	prom.PessimisticRecord(""), prom.BurnRecord(""), prom.LatencyRecord("")}
+	prom.PessimisticRecord(""), prom.BurnRecord(""), prom.LatencyRecord(""),
+	trimWindow(prom.GoodTileRecord()), trimWindow(prom.TotalTileRecord()),
+	prom.NodeRecord("optimistic", ""), prom.NodeRecord("pessimistic", ""), prom.NodeRecord("", ""), prom.NodeLatencyRecord("")}
+
+// trimWindow drops the tile window from a tile record's name.
+func trimWindow(record string) string {
+	return strings.TrimSuffix(record, pmodel.Duration(prom.TileWindow).String())
+}
+
+// nodePaths returns the trace path an intermediate rule's node label
+// names (its "#k" suffix dropped), or the root's.
+func (lk linker) nodePaths(node string) []string {
+	if i := strings.LastIndexByte(node, '#'); i >= 0 {
+		node = node[:i]
+	}
+	for _, s := range lk.ev.Availability.Trace {
+		if s.Path == node {
+			return []string{node}
+		}
+	}
+	return lk.rootPath()
+}
 
 // splitWindow splits a record name into the family it starts with and
 // the window after it; a name of no family is returned whole.

@@ -29,7 +29,24 @@ type DiscoveredSpec struct {
 	Topology       *Topology                      `yaml:"topology"`
 	Redundancy     []RedundancyGroup              `yaml:"redundancy"`
 	FailureDomains *DomainHypotheses              `yaml:"failureDomains"`
+	Notes          []EvidenceNote                 `yaml:"notes"`
 	Provenance     *Provenance                    `yaml:"provenance"`
+}
+
+// EvidenceNote is a remark on the evidence for the reviewer, at the input
+// that prompted it: which manifests back a component, placement, unknown
+// namespaces, Istio routes, matches, faults, conflicts, traffic policies,
+// and declared values the traces contradict.
+type EvidenceNote struct {
+	Pos diag.Pos `yaml:"-"`
+	// Kind is resolved, unresolved, unused, external, namespace,
+	// placement, route, match, fault, weights, shadowed, conflict,
+	// policy or disagreement.
+	Kind string `yaml:"kind"`
+	// Source is the file:line of the input the note is about.
+	Source     string   `yaml:"source"`
+	Components []string `yaml:"components"`
+	Message    string   `yaml:"message"`
 }
 
 // DiscoveredRoot is the operation whose sub-trees form the journey.
@@ -51,14 +68,24 @@ type ModelConfidence struct {
 // the caller's side.
 type DiscoveredComponent struct {
 	Pos diag.Pos `yaml:"-"`
-	// Service is the name the traces give the component when it is not a
-	// valid component name (e.g. "postgresql@db:5432").
-	Service      string                `yaml:"service"`
+	// Service is the callee's service as the traces name it (e.g.
+	// "cartservice", "postgresql@db:5432"), so that the leaf can be bound
+	// to per-service SLOs.
+	Service string `yaml:"service"`
+	// Operation is the operation of Service the component is (e.g.
+	// "GetCart"); empty when operations were grouped by service.
+	Operation    string                `yaml:"operation"`
 	Kind         string                `yaml:"kind"`
 	Availability *AvailabilityEvidence `yaml:"availability"`
-	Latency      *LatencyLaw           `yaml:"latency"`
-	Confidence   *float64              `yaml:"confidence"`
-	Provenance   *Provenance           `yaml:"provenance"`
+	// FailureEvidence says how the failures in availability were found
+	// (span status, HTTP or gRPC codes, truncated instances).
+	FailureEvidence string      `yaml:"failureEvidence"`
+	Latency         *LatencyLaw `yaml:"latency"`
+	// Telemetry proposes live series for the component (those of a
+	// span-metrics connector), for review.
+	Telemetry  *Telemetry  `yaml:"telemetry"`
+	Confidence *float64    `yaml:"confidence"`
+	Provenance *Provenance `yaml:"provenance"`
 }
 
 // NodeEvidence is the confidence and provenance of one operator node,

@@ -26,6 +26,10 @@ type discoverFlags struct {
 	output        string
 	format        string
 	window        int
+	windowSet     bool // --window given: stream through a sliding window
+	allowSplit    bool
+	spillDir      string
+	groupBy       string
 	cluster       string
 }
 
@@ -75,6 +79,7 @@ produced, 2 on bad input.`,
 			// "--traces a.json b.json": the shell leaves b.json as an
 			// argument; every argument is one more trace input.
 			f.traces = append(f.traces, args...)
+			f.windowSet = cmd.Flags().Changed("window")
 			return e.runDiscover(f)
 		},
 	}
@@ -86,7 +91,10 @@ produced, 2 on bad input.`,
 	fl.StringVar(&f.name, "name", "", "metadata.name of the model (default: the operation)")
 	fl.StringVarP(&f.output, "output", "o", "", "write the DiscoveredJourneyModel here (default: standard output)")
 	fl.StringVar(&f.format, "input-format", "", "force the trace format: otlp, otlp-proto, jaeger or zipkin (default: detect from the content)")
-	fl.IntVar(&f.window, "window", trace.DefaultWindow, "assembler window in spans: a trace is complete when none of its spans came in this many")
+	fl.IntVar(&f.window, "window", trace.DefaultWindow, "stream through a sliding window of this many spans instead of grouping whole traces: a trace is taken as complete when none of its spans came in this many (less memory and disk, but traces spread further apart are split)")
+	fl.BoolVar(&f.allowSplit, "allow-split", false, "write a model even when --window split traces (their pieces are read as separate, incomplete traces)")
+	fl.StringVar(&f.spillDir, "spill-dir", "", "directory for the temporary files of trace grouping when the input does not fit in memory (default: the system's temporary directory)")
+	fl.StringVar(&f.groupBy, "group-by", "operation", "component identity: operation (SERVICE.OPERATION, one component per operation) or service (operations of one service folded together)")
 	fl.StringVar(&f.cluster, "cluster", "", "cluster name of the --k8s manifests (adds a cluster/NAME domain)")
 	return cmd
 }
@@ -109,7 +117,8 @@ func (e *env) runDiscover(f discoverFlags) error {
 	if err != nil {
 		return badInput(err)
 	}
-	b := infer.NewBuilder(infer.Options{Journey: f.journey, MaxComponents: lim.Components})
+	e.warnInfra(ev)
+	b := infer.NewBuilder(infer.Options{Journey: f.journey, MaxComponents: lim.Components, GroupBy: f.groupBy})
 	if err := e.readTraces(f, lim, b); err != nil {
 		return badInput(err)
 	}
@@ -137,26 +146,52 @@ func checkDiscoverFlags(f discoverFlags) error {
 	if f.window < 1 {
 		return fmt.Errorf("--window must be at least 1, got %d", f.window)
 	}
+	if f.groupBy != infer.GroupByOperation && f.groupBy != infer.GroupByService {
+		return fmt.Errorf("--group-by must be %s or %s, got %q", infer.GroupByOperation, infer.GroupByService, f.groupBy)
+	}
 	return nil
 }
 
-// readTraces reads the traces into b, assembling them under the limits,
-// and reports what was read on stderr.
+// readTraces reads the traces into b — grouped whole (spilling to disk
+// beyond the memory bound), or through a sliding window with --window —
+// and reports what was read on stderr. Traces split by the window stop
+// the command unless --allow-split.
 func (e *env) readTraces(f discoverFlags, lim limits.Limits, b *infer.Builder) error {
-	src := ""
-	asm := trace.NewAssembler(f.window, func(spans []trace.Span) error {
-		b.Add(src, spans)
-		return nil
-	})
-	asm.LimitSpans(lim.SpansPerTrace)
 	start := time.Now()
 	opts := trace.Options{Format: f.format, MaxBytes: lim.TraceBytes, Progress: e.byteProgress("reading traces")}
-	st, err := trace.Read(f.traces, opts, func(file string, s *trace.Span) error {
-		src = file
-		return asm.Add(s)
-	})
-	if err == nil {
-		err = asm.Close()
+	var st trace.Stats
+	var err error
+	var traces, dups, reopened int
+	var spilled int64
+	if f.windowSet {
+		src := ""
+		asm := trace.NewAssembler(f.window, func(spans []trace.Span) error {
+			b.Add(src, spans)
+			return nil
+		})
+		asm.LimitSpans(lim.SpansPerTrace)
+		st, err = trace.Read(f.traces, opts, func(file string, s *trace.Span) error {
+			src = file
+			return asm.Add(s)
+		})
+		if err == nil {
+			err = asm.Close()
+		}
+		as := asm.Stats()
+		traces, dups, reopened = as.Traces, as.Duplicates, as.Reopened
+	} else {
+		g := trace.NewGrouper(trace.GroupOptions{Dir: f.spillDir})
+		g.LimitSpans(lim.SpansPerTrace)
+		st, err = trace.Read(f.traces, opts, g.Add)
+		if err == nil {
+			err = g.Close(func(src string, spans []trace.Span) error {
+				b.Add(src, spans)
+				return nil
+			})
+		}
+		g.Discard()
+		gs := g.Stats()
+		traces, dups, spilled = gs.Traces, gs.Duplicates, gs.Spilled
 	}
 	if errors.Is(err, trace.ErrNotTraces) && f.format == "" {
 		err = fmt.Errorf("%w; force a format with --input-format", err)
@@ -167,16 +202,29 @@ func (e *env) readTraces(f discoverFlags, lim limits.Limits, b *infer.Builder) e
 	for _, w := range st.Warnings {
 		fmt.Fprintf(e.stderr, "warning: %s\n", w)
 	}
-	as := asm.Stats()
-	fmt.Fprintf(e.stderr, "read %d spans from %d files (%d skipped) into %d traces in %s\n",
-		st.Spans, st.Files, st.Skipped, as.Traces, time.Since(start).Round(time.Millisecond))
-	if as.Duplicates > 0 {
-		fmt.Fprintf(e.stderr, "warning: dropped %d duplicate spans (trace and span IDs read before, as at-least-once export repeats them)\n", as.Duplicates)
+	fmt.Fprintf(e.stderr, "read %d spans from %d files (%d skipped) into %d traces in %s%s\n",
+		st.Spans, st.Files, st.Skipped, traces, time.Since(start).Round(time.Millisecond), spillNote(spilled))
+	if dups > 0 {
+		fmt.Fprintf(e.stderr, "warning: dropped %d duplicate spans (trace and span IDs read before, as at-least-once export repeats them)\n", dups)
+		b.NoteDuplicates(dups)
 	}
-	if as.Reopened > 0 {
-		fmt.Fprintf(e.stderr, "warning: %d traces were split because their spans lay more than --window %d spans apart\n", as.Reopened, f.window)
+	if reopened > 0 {
+		msg := fmt.Sprintf("%d traces were split because their spans lay more than --window %d spans apart", reopened, f.window)
+		if !f.allowSplit {
+			return fmt.Errorf("%s: a model from their pieces would be wrong; leave out --window to group whole traces (spilling to disk when they do not fit in memory), raise it, or pass --allow-split", msg)
+		}
+		fmt.Fprintf(e.stderr, "warning: %s; the model is built from their pieces (--allow-split)\n", msg)
+		b.NoteSplit(reopened)
 	}
 	return noSpans(f.traces, st)
+}
+
+// spillNote says how much was spilled to disk, if anything.
+func spillNote(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d MB spilled to disk while grouping)", n>>20)
 }
 
 // noSpans explains an input that held no spans: no files, or files of
@@ -212,7 +260,7 @@ func noSpans(paths []string, st trace.Stats) error {
 func (e *env) writeModel(f discoverFlags, m *infer.Model, ev infra.Evidence) error {
 	name := f.name
 	if name == "" {
-		_, name = splitOperation(m.Journey)
+		name = dnsLabel(m.Journey)
 	}
 	data, err := discoveredModel(name, m, ev)
 	if err != nil {
@@ -229,6 +277,33 @@ func (e *env) writeModel(f discoverFlags, m *infer.Model, ev infra.Evidence) err
 	return nil
 }
 
+// dnsLabel turns an operation name into a DNS-1123 label (what a journey
+// name must be): lower case, runs of other characters as one '-', at
+// most 63 characters; "journey" when nothing is left.
+func dnsLabel(op string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(op) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+			continue
+		}
+		dash = true
+	}
+	s := b.String()
+	if len(s) > 63 {
+		s = strings.TrimRight(s[:63], "-")
+	}
+	if s == "" {
+		return "journey"
+	}
+	return s
+}
+
 // shorten cuts s to about n bytes (at a rune boundary) with an ellipsis.
 func shorten(s string, n int) string {
 	if len(s) <= n {
@@ -238,27 +313,6 @@ func shorten(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
-}
-
-// readInfra reads the --k8s and --mesh evidence, each file bounded by
-// lim.FileBytes.
-func readInfra(f discoverFlags, lim limits.Limits) (infra.Evidence, error) {
-	var evs []infra.Evidence
-	if len(f.k8s) > 0 {
-		ev, err := infra.ReadKubernetes(f.k8s, infra.KubeOptions{Cluster: f.cluster, MaxFileBytes: lim.FileBytes})
-		if err != nil {
-			return infra.Evidence{}, err
-		}
-		evs = append(evs, ev)
-	}
-	if len(f.mesh) > 0 {
-		ev, err := infra.ReadMesh(f.mesh, infra.MeshOptions{MaxFileBytes: lim.FileBytes})
-		if err != nil {
-			return infra.Evidence{}, err
-		}
-		evs = append(evs, ev)
-	}
-	return infra.Merge(evs...), nil
 }
 
 // byteProgress returns a progress callback in bytes for a terminal

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -39,6 +40,7 @@ type discoverSpec struct {
 	Nodes          []docNode               `yaml:"nodes"`
 	Topology       *docTopology            `yaml:"topology,omitempty"`
 	FailureDomains docDomains              `yaml:"failureDomains"`
+	Notes          []docNote               `yaml:"notes,omitempty"`
 	Provenance     docProvenance           `yaml:"provenance"`
 }
 
@@ -54,12 +56,26 @@ type docConfidence struct {
 }
 
 type docComponent struct {
-	Service      string         `yaml:"service,omitempty"`
-	Kind         string         `yaml:"kind"`
-	Availability docCounts      `yaml:"availability"`
-	Latency      *docLatency    `yaml:"latency,omitempty"`
-	Confidence   float64        `yaml:"confidence"`
-	Provenance   *docProvenance `yaml:"provenance,omitempty"`
+	Service         string         `yaml:"service,omitempty"`
+	Operation       string         `yaml:"operation,omitempty"`
+	Kind            string         `yaml:"kind"`
+	Availability    docCounts      `yaml:"availability"`
+	FailureEvidence string         `yaml:"failureEvidence,omitempty"`
+	Latency         *docLatency    `yaml:"latency,omitempty"`
+	Telemetry       *docTelemetry  `yaml:"telemetry,omitempty"`
+	Confidence      float64        `yaml:"confidence"`
+	Provenance      *docProvenance `yaml:"provenance,omitempty"`
+}
+
+type docTelemetry struct {
+	Good      string           `yaml:"good"`
+	Total     string           `yaml:"total"`
+	Histogram *docHistogramRef `yaml:"histogram,omitempty"`
+}
+
+type docHistogramRef struct {
+	Metric   string `yaml:"metric"`
+	Selector string `yaml:"selector"`
 }
 
 type docCounts struct {
@@ -127,7 +143,7 @@ func discoveredModel(name string, m *infer.Model, ev infra.Evidence) ([]byte, er
 	if _, errs := journey.Parse(m.Root.String(), diag.Pos{File: "discovered"}); errs.HasErrors() {
 		return nil, fmt.Errorf("the inferred tree %s does not parse back: %v", m.Root, errs.Err())
 	}
-	svc, op := splitOperation(m.Journey)
+	svc, op := m.Service, m.Journey
 	doc := discoveredDoc{
 		APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.KindDiscover,
 		Metadata: docMeta{Name: name, Labels: map[string]string{"app.kubernetes.io/managed-by": "emac"}},
@@ -141,8 +157,12 @@ func discoveredModel(name string, m *infer.Model, ev infra.Evidence) ([]byte, er
 		},
 	}
 	for _, c := range m.Components {
-		dc := docComponent{Service: original[c.Name], Kind: componentKind(c.Kind), Availability: docCounts{Good: c.Good, Total: c.Total},
+		dc := docComponent{Service: cmp.Or(c.Service, original[c.Name]), Operation: c.Operation, Kind: componentKind(c.Kind),
+			Availability: docCounts{Good: c.Good, Total: c.Total}, FailureEvidence: c.Evidence,
 			Confidence: round4(c.Confidence), Provenance: &docProvenance{ExampleTraceIDs: c.Examples}}
+		if t := c.Telemetry; t != nil {
+			dc.Telemetry = &docTelemetry{Good: t.Good, Total: t.Total, Histogram: &docHistogramRef{Metric: t.HistogramMetric, Selector: t.HistogramSelector}}
+		}
 		if len(c.Bounds) > 0 && c.Samples > 0 {
 			dc.Latency = &docLatency{Histogram: docHistogram{Bounds: c.Bounds, Counts: roundAll(c.Counts)}}
 		}
@@ -156,11 +176,7 @@ func discoveredModel(name string, m *infer.Model, ev infra.Evidence) ([]byte, er
 		}
 		doc.Spec.Nodes = append(doc.Spec.Nodes, dn)
 	}
-	doc.Spec.FailureDomains.Inferred = domainsDoc(m, ev)
-	if edges, notes := meshRoutes(m, ev); len(edges) > 0 {
-		doc.Spec.Topology = &docTopology{Edges: edges}
-		doc.Spec.Confidence.Notes = append(doc.Spec.Confidence.Notes, notes...)
-	}
+	attachInfra(&doc, m, ev)
 	var b bytes.Buffer
 	b.WriteString(header())
 	if err := yamlout.Encode(&b, doc); err != nil {
@@ -170,13 +186,10 @@ func discoveredModel(name string, m *infer.Model, ev infra.Evidence) ([]byte, er
 }
 
 // domainsDoc joins the traces' domain hypotheses with the manifests'
-// ones restricted to the journey's components (at least two members);
-// a domain seen by both keeps the larger confidence and both signals.
-func domainsDoc(m *infer.Model, ev infra.Evidence) []docDomain {
-	comps := map[string]bool{}
-	for _, c := range m.Components {
-		comps[c.Name] = true
-	}
+// ones over the journey's components (infra.Attach's, kept when they have
+// at least two members); a domain seen by both keeps the larger
+// confidence and both signals.
+func domainsDoc(m *infer.Model, manifests []infra.Domain) []docDomain {
 	byName := map[string]*docDomain{}
 	var names []string
 	add := func(name string, members []string, conf float64, signals []string) {
@@ -193,17 +206,9 @@ func domainsDoc(m *infer.Model, ev infra.Evidence) []docDomain {
 	for _, d := range m.Domains {
 		add(d.Name, d.Members, d.Confidence, d.Signals)
 	}
-	for _, d := range ev.Domains {
-		var in []string
-		for _, mem := range d.Members {
-			if c, ok := ev.ComponentOf(mem); ok && comps[c] {
-				in = append(in, c)
-			} else if comps[mem] {
-				in = append(in, mem)
-			}
-		}
-		if len(in) >= 2 {
-			add(d.Name, in, d.Confidence, d.Signals)
+	for _, d := range manifests {
+		if len(d.Members) >= 2 {
+			add(d.Name, d.Members, d.Confidence, d.Signals)
 		}
 	}
 	slices.Sort(names)
@@ -221,13 +226,6 @@ func componentKind(k string) string {
 		return k
 	}
 	return "service"
-}
-
-func splitOperation(j string) (service, op string) {
-	if i := strings.IndexByte(j, ' '); i > 0 {
-		return j[:i], j[i+1:]
-	}
-	return "", j
 }
 
 func stamp(t time.Time) string {
@@ -267,67 +265,6 @@ func candidatesText(cs []infer.Candidate) string {
 	}
 	b.WriteString("\nchoose one with --journey \"SERVICE OPERATION\" (or the operation alone)\n")
 	return b.String()
-}
-
-// meshRoutes turns the Istio routes of the journey's components into
-// topology edges (weighted splits) and notes comparing each route's
-// timeout and retries with what the traces show around the component.
-func meshRoutes(m *infer.Model, ev infra.Evidence) ([]docEdge, []string) {
-	comps := map[string]bool{}
-	for _, c := range m.Components {
-		comps[c.Name] = true
-	}
-	var edges []docEdge
-	var notes []string
-	for _, r := range ev.Routes {
-		n := r.Node()
-		if n == nil {
-			continue
-		}
-		used := false
-		for _, d := range r.Split {
-			if comps[d.Component] {
-				used = true
-				edges = append(edges, docEdge{From: r.Component, To: d.Component, CallType: "istio-route",
-					Probability: round4(d.Weight), Notes: r.Source + ": " + n.String()})
-			}
-		}
-		if used {
-			notes = append(notes, fmt.Sprintf("Istio route %s (%s) is %s; %s", r.Host, r.Source, n, deadlineAgreement(m.Root, r)))
-		}
-	}
-	return edges, notes
-}
-
-// deadlineAgreement says whether the traces show the route's timeout
-// around its destinations.
-func deadlineAgreement(root journey.Node, r infra.Route) string {
-	if r.Timeout <= 0 && r.PerTryTimeout <= 0 {
-		return "it sets no deadline"
-	}
-	var found []float64
-	journey.Walk(root, func(n journey.Node) bool {
-		switch n := n.(type) {
-		case *journey.Timeout:
-			if slices.ContainsFunc(r.Split, func(d infra.Destination) bool { return slices.Contains(journey.Leaves(n.Primary), d.Component) }) {
-				found = append(found, n.Timeout)
-			}
-		case *journey.Retry:
-			if slices.ContainsFunc(r.Split, func(d infra.Destination) bool { return slices.Contains(journey.Leaves(n.Target), d.Component) }) {
-				found = append(found, n.PerTryTimeout)
-			}
-		}
-		return true
-	})
-	for _, t := range found {
-		if math.Abs(t-r.Timeout) < 1e-3 || math.Abs(t-r.PerTryTimeout) < 1e-3 {
-			return fmt.Sprintf("the traces agree: a %gs deadline around it", t)
-		}
-	}
-	if len(found) == 0 {
-		return "the traces show no deadline around it (review: unused route, or the deadline never hit)"
-	}
-	return fmt.Sprintf("the traces show other deadlines %v (review)", found)
 }
 
 // renameComponents gives every component of m a name the spec accepts

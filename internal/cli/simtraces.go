@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -23,15 +24,20 @@ const defaultTraceRequests = 20_000
 // f.emit in format, atomically.
 func (e *env) emitTraces(j *model.Journey, f simulateFlags, corr sim.Correlation, format string) error {
 	start := time.Now()
+	quirks, err := sim.ParseQuirks(f.quirks)
+	if err != nil {
+		return badInput(fmt.Errorf("--quirks: %w", err))
+	}
+	j = sim.ApplyShapeQuirks(j, quirks, f.seed)
 	prog := e.progress("emitting traces", f.samples)
 	var st sim.EmitStats
-	err := writeFileWith(f.emit, func(out io.Writer) error {
+	err = writeFileWith(f.emit, func(out io.Writer) error {
 		w, err := trace.NewWriter(out, format)
 		if err != nil {
 			return err
 		}
 		done := 0
-		st, err = sim.EmitTraces(j, sim.EmitOptions{Requests: f.samples, Seed: f.seed, Correlation: corr}, func(spans []trace.Span) error {
+		st, err = sim.EmitTraces(j, sim.EmitOptions{Requests: f.samples, Seed: f.seed, Correlation: corr, Quirks: quirks}, func(spans []trace.Span) error {
 			done++
 			if prog != nil && (done%1000 == 0 || done == f.samples) {
 				prog(done, f.samples)
@@ -50,6 +56,13 @@ func (e *env) emitTraces(j *model.Journey, f simulateFlags, corr sim.Correlation
 	fmt.Fprintf(e.stderr, "wrote %d traces (%d spans) of %s to %s in %s (%s)\n", st.Requests, st.Spans, j.Name, f.emit, time.Since(start).Round(time.Millisecond), format)
 	fmt.Fprintf(e.stdout, "journey       %s\nrequests      %d  (%s)\navailability  %.8f ± %.8f (1 standard error, realised in the traces)\ntraces        %s (%s, %d spans)\n",
 		j.Name, st.Requests, corr, a, math.Sqrt(a*(1-a)/float64(st.Requests)), f.emit, format, st.Spans)
+	if quirks != (sim.Quirks{}) {
+		fmt.Fprintf(e.stdout, "quirks        %s\ntree          %s\n", quirks, j.Root)
+		ids := sim.Identities(j, quirks)
+		for _, name := range slices.Sorted(maps.Keys(ids)) {
+			fmt.Fprintf(e.stdout, "component     %s = service %s, operation %s\n", name, ids[name].Service, ids[name].Operation)
+		}
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,6 +22,7 @@ type simulateFlags struct {
 	correlation string
 	format      string
 	emit        string
+	quirks      string
 }
 
 func newSimulateCmd(e *env) *cobra.Command {
@@ -51,10 +53,27 @@ dependencies) with its failure domains as resource attributes (zone/X ->
 cloud.availability_zone, cluster/X -> k8s.cluster.name, node/X ->
 k8s.node.name, region/X -> cloud.region, host/X -> host.name), cancelled
 race losers, calls cut at deadlines, retries — the input 'emac discover'
-must recover the journey from.`,
+must recover the journey from.
+
+--quirks LIST (with --emit-traces) writes them as real instrumentation
+does, LIST a comma-separated choice of (or "all"):
+  nokinds         no span kinds
+  nostatus        no span status; services record HTTP codes, gRPC codes or
+                  nothing, the root an HTTP code (cut and cancelled calls keep
+                  error.type)
+  zipkin-shared   a call's server half shares its client half's span ID,
+                  marked shared (use --format zipkin)
+  duplicates      2 % of the requests written again 50 requests later
+  async-cancel    cancelled spans close up to 2 ms after the deciding answer
+  skew            services' clocks off by up to 25 ms
+  shared-service  two components per service, as gRPC operations svcK/NAME
+  loops           one component called 1-3 times in a row (where the tree allows)
+  cooccur         two consecutive calls made together or not at all
+The journey the traces follow (loops and cooccur change it) is printed.`,
 		Example: `  emac simulate examples/checkout --samples 1000000 --seed 1
   emac simulate examples/checkout --samples 200000 --correlation rho=0.7 --format json
-  emac simulate examples/checkout --emit-traces traces.jsonl --samples 20000`,
+  emac simulate examples/checkout --emit-traces traces.jsonl --samples 20000
+  emac simulate examples/checkout --emit-traces traces.json --format zipkin --quirks all`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.emit != "" && !cmd.Flags().Changed("samples") {
@@ -70,6 +89,7 @@ must recover the journey from.`,
 	fl.StringVar(&f.correlation, "correlation", "independent", "independent, shared or rho=R")
 	fl.StringVar(&f.format, "format", "text", "output format: text or json; with --emit-traces the trace format: otlp, otlp-proto, jaeger or zipkin")
 	fl.StringVar(&f.emit, "emit-traces", "", "write the simulated requests' traces to this file")
+	fl.StringVar(&f.quirks, "quirks", "", "with --emit-traces, habits of real instrumentation to reproduce: "+strings.Join(sim.QuirkNames, ", ")+" (comma-separated) or all")
 	return cmd
 }
 
@@ -94,6 +114,8 @@ func (e *env) runSimulate(paths []string, f simulateFlags) error {
 		if traceFmt, err = traceFormat(f.format); err != nil {
 			return badInput(err)
 		}
+	} else if f.quirks != "" {
+		return badInput(fmt.Errorf("--quirks needs --emit-traces"))
 	} else if f.format != "text" && f.format != "json" {
 		return badInput(fmt.Errorf("--format %q is not supported (want text or json)", f.format))
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -22,6 +23,7 @@ const (
 	streamJitter   = 0x656d69745f6a6974 // Series gaps, Parallel jitter, server offsets
 	streamIDs      = 0x656d69745f696473 // trace and span IDs
 	streamSkew     = 0x656d69745f736b77 // per-service clock skew, with the service name
+	streamQuirks   = 0x656d69745f717572 // async-cancel lags, duplicated requests
 )
 
 // Fixed features of the emitted traces.
@@ -29,6 +31,10 @@ const (
 	gatewayService = "gateway"
 	namespace      = "shop"
 	maxSkew        = 2e-3   // seconds; each service's clock is off by up to this
+	maxSkewQuirk   = 25e-3  // … with the skew quirk
+	maxCancelLag   = 2e-3   // seconds; a cancelled span closes up to this late with async-cancel
+	dupShare       = 0.02   // share of requests written twice with the duplicates quirk
+	dupDelay       = 50     // requests between a request and its repeat
 	serverDelayMin = 0.1e-3 // a server span starts this long after its client span, at least
 	serverDelayMax = 0.5e-3
 )
@@ -50,6 +56,10 @@ type EmitOptions struct {
 	// Interval separates the starts of consecutive requests; zero means
 	// one second.
 	Interval time.Duration
+	// Quirks reproduce the habits of real instrumentation (see Quirks);
+	// the journey shapes among them (Loops, Cooccur) are applied by
+	// ApplyShapeQuirks, not here.
+	Quirks Quirks
 }
 
 // EmitStats counts what EmitTraces emitted.
@@ -87,7 +97,8 @@ func (s EmitStats) Availability() float64 {
 //     dependencies) and, on error, error.type "500" (the server failed),
 //     "timeout" (cut at a Timeout or Retry deadline) or "cancelled" (a
 //     Race or KofN no longer needed it);
-//   - unless C is an external dependency, a server span "handle" of C,
+//   - unless C is an external dependency, a server span of C named after
+//     the operation (C itself, see Identities),
 //     child of the client span, starting and ending δ ∈ [0.1, 0.5] ms
 //     inside the call as the server saw it (δ at most half the latency),
 //     shifted by C's constant clock skew in [−2, 2] ms; a cut call's
@@ -106,6 +117,11 @@ func (s EmitStats) Availability() float64 {
 // j·(τ+b), cuts each at τ and fails at the last deadline. A timely
 // success made late by timeoutProbability shows its answering call cut at
 // the deadline.
+//
+// A component's service and operation are its name (Identities); the
+// server span is named after the operation. opts.Quirks changes the
+// spans as each quirk says; a request repeated by the duplicates quirk
+// comes again, appended to a later request's spans (or the last one's).
 func EmitTraces(j *model.Journey, opts EmitOptions, fn func(spans []trace.Span) error) (EmitStats, error) {
 	if opts.Requests <= 0 {
 		return EmitStats{}, errors.New("emit traces: requests must be positive")
@@ -122,11 +138,12 @@ func EmitTraces(j *model.Journey, opts EmitOptions, fn func(spans []trace.Span) 
 		return EmitStats{}, err
 	}
 	em := newEmitter(j, p, opts)
+	em.last = opts.Requests - 1
 	var st EmitStats
 	for i := range opts.Requests {
-		spans := em.request(i)
+		spans, ok := em.request(i)
 		st.Requests++
-		if !spans[0].Error {
+		if ok {
 			st.Successes++
 		}
 		st.Spans += len(spans)
@@ -147,11 +164,25 @@ type emitter struct {
 	gateway  map[string]string
 	start    int64 // Unix ns of the first request
 	interval int64
+	last     int // the last request's number
+	quirks   Quirks
+	qr       *rand.Rand // quirks' draws
+	dups     []dupSpans // repeats due later
+}
+
+// dupSpans are spans to write again when request due is emitted.
+type dupSpans struct {
+	due   int
+	spans []trace.Span
 }
 
 // emitComp is what the spans of one component's calls carry.
 type emitComp struct {
 	name     string
+	service  string // Identities
+	op       string
+	spanName string // of the server span (and of the client span under SharedService)
+	style    string // how the nostatus quirk records answers: "http", "grpc" or ""
 	external bool
 	attrs    map[string]string // client span attributes, without error.type
 	resource map[string]string // server span resource
@@ -170,22 +201,42 @@ func newEmitter(j *model.Journey, p *program, opts EmitOptions) *emitter {
 	if !opts.Start.IsZero() {
 		em.start = opts.Start.UnixNano()
 	}
+	em.quirks = opts.Quirks
+	em.qr = rand.New(rand.NewPCG(opts.Seed, streamQuirks))
+	if em.quirks.NoStatus {
+		em.gateway = map[string]string{trace.AttrServiceName: gatewayService}
+	}
+	ids := Identities(j, opts.Quirks)
 	// The program numbers components in first-use order (see compile).
 	for _, name := range journey.Leaves(j.Root) {
 		if c := j.Components[name]; c != nil {
-			em.comps = append(em.comps, newEmitComp(c, opts.Seed))
+			em.comps = append(em.comps, newEmitComp(c, ids[name], opts.Seed, opts.Quirks))
 		}
 	}
 	return em
 }
 
-func newEmitComp(c *model.Component, seed uint64) emitComp {
+func newEmitComp(c *model.Component, id Identity, seed uint64, q Quirks) emitComp {
 	ec := emitComp{
 		name:     c.Name,
+		service:  id.Service,
+		op:       id.Operation,
+		spanName: id.Operation,
 		external: c.Kind == "external_dependency",
-		attrs:    map[string]string{trace.AttrPeerService: c.Name},
-		resource: map[string]string{trace.AttrServiceName: c.Name, trace.AttrK8sNamespace: namespace},
-		skew:     skew(seed, c.Name),
+		attrs:    map[string]string{trace.AttrPeerService: id.Service},
+		resource: map[string]string{trace.AttrServiceName: id.Service, trace.AttrK8sNamespace: namespace},
+		skew:     skew(seed, id.Service, q.Skew),
+	}
+	if id.Operation != id.Service {
+		ec.attrs[attrRPCMethod] = id.Operation
+	}
+	if q.SharedService {
+		ec.spanName = id.Service + "/" + id.Operation
+		ec.attrs[attrRPCService] = id.Service
+		ec.attrs[attrRPCSystem] = "grpc"
+	}
+	if q.NoStatus {
+		ec.style = [...]string{"http", "grpc", ""}[nameHash(id.Service)%3]
 	}
 	switch c.Kind {
 	case "cache":
@@ -218,18 +269,39 @@ func domainAttr(d string) (key, value string, ok bool) {
 	return "", "", false
 }
 
+// Attributes the emitter writes besides trace's (OpenTelemetry semantic
+// conventions).
+const (
+	attrRPCMethod  = "rpc.method"
+	attrRPCService = "rpc.service"
+	attrRPCSystem  = "rpc.system"
+	attrHTTPStatus = "http.response.status_code"
+	attrGRPCStatus = "rpc.grpc.status_code"
+)
+
 // skew is a service's clock offset in seconds, uniform in [−maxSkew,
-// maxSkew] and fixed by the seed and the name alone.
-func skew(seed uint64, name string) float64 {
-	h := uint64(14695981039346656037) // FNV-1a
+// maxSkew] (maxSkewQuirk when large) and fixed by the seed and the name
+// alone.
+func skew(seed uint64, name string, large bool) float64 {
+	m := maxSkew
+	if large {
+		m = maxSkewQuirk
+	}
+	return m * (2*rand.New(rand.NewPCG(seed^streamSkew, nameHash(name))).Float64() - 1)
+}
+
+// nameHash is FNV-1a of a name.
+func nameHash(name string) uint64 {
+	h := uint64(14695981039346656037)
 	for i := range len(name) {
 		h = (h ^ uint64(name[i])) * 1099511628211
 	}
-	return maxSkew * (2*rand.New(rand.NewPCG(seed^streamSkew, h)).Float64() - 1)
+	return h
 }
 
-// request plays request i and returns its spans.
-func (em *emitter) request(i int) []trace.Span {
+// request plays request i and returns its spans and whether it
+// succeeded.
+func (em *emitter) request(i int) ([]trace.Span, bool) {
 	out := em.w.request()
 	base := em.start + int64(i)*em.interval
 	traceID := em.id() + em.id()
@@ -254,6 +326,42 @@ func (em *emitter) request(i int) []trace.Span {
 		}
 	}
 	slices.SortStableFunc(spans[1:], func(a, b trace.Span) int { return cmp.Compare(a.Start, b.Start) })
+	if em.quirks.NoStatus {
+		em.rootStatus(&spans[0], out.ok)
+	}
+	if em.quirks.NoKinds {
+		for k := range spans {
+			spans[k].Kind = trace.KindUnspecified
+		}
+	}
+	return em.duplicate(i, spans), out.ok
+}
+
+// rootStatus records the journey's outcome as an HTTP status code only
+// (nostatus).
+func (em *emitter) rootStatus(root *trace.Span, ok bool) {
+	root.Error, root.StatusMessage = false, ""
+	code := "200"
+	if !ok {
+		code = "500"
+	}
+	root.Attrs = map[string]string{attrHTTPStatus: code}
+}
+
+// duplicate applies the duplicates quirk to request i's spans: some
+// requests are kept to be written again later, and the repeats due now
+// are appended.
+func (em *emitter) duplicate(i int, spans []trace.Span) []trace.Span {
+	if !em.quirks.Duplicates {
+		return spans
+	}
+	if em.qr.Float64() < dupShare {
+		em.dups = append(em.dups, dupSpans{due: i + dupDelay, spans: slices.Clone(spans)})
+	}
+	for len(em.dups) > 0 && (em.dups[0].due <= i || i == em.last) {
+		spans = append(spans, em.dups[0].spans...)
+		em.dups = em.dups[1:]
+	}
 	return spans
 }
 
@@ -268,15 +376,46 @@ func (em *emitter) client(c *ecall, root trace.Span, base int64) trace.Span {
 	for k, v := range ec.attrs {
 		s.Attrs[k] = v
 	}
+	if em.quirks.SharedService {
+		s.Name = ec.spanName
+	}
 	switch {
 	case c.cut == cutTimeout:
 		s.Error, s.StatusMessage, s.Attrs[trace.AttrErrorType] = true, "deadline exceeded", "timeout"
 	case c.cut == cutCancel:
 		s.Error, s.StatusMessage, s.Attrs[trace.AttrErrorType] = true, "cancelled", "cancelled"
+		if em.quirks.AsyncCancel {
+			s.End += nanos(maxCancelLag * em.qr.Float64())
+		}
 	case !c.ok:
 		s.Error, s.StatusMessage, s.Attrs[trace.AttrErrorType] = true, "500 Internal Server Error", "500"
 	}
+	if em.quirks.NoStatus {
+		em.answerCodes(&s, ec.style, c, true)
+	}
 	return s
+}
+
+// answerCodes replaces a span's status by the codes its service records
+// (nostatus): none, an HTTP status code or a gRPC status code of the
+// answer — for a client span, of a call that got one.
+func (em *emitter) answerCodes(s *trace.Span, style string, c *ecall, client bool) {
+	s.Error, s.StatusMessage = false, ""
+	if et := s.Attrs[trace.AttrErrorType]; et != "timeout" && et != "cancelled" {
+		delete(s.Attrs, trace.AttrErrorType)
+	}
+	if client && c.cut != cutNone {
+		if style == "grpc" {
+			s.Attrs[attrGRPCStatus] = map[uint8]string{cutTimeout: "4", cutCancel: "1"}[c.cut]
+		}
+		return
+	}
+	switch style {
+	case "http":
+		s.Attrs[attrHTTPStatus] = map[bool]string{true: "200", false: "500"}[c.ok]
+	case "grpc":
+		s.Attrs[attrGRPCStatus] = map[bool]string{true: "0", false: "13"}[c.ok]
+	}
 }
 
 // server returns the component's server span of call c.
@@ -284,14 +423,30 @@ func (em *emitter) server(c *ecall, client trace.Span, base int64) trace.Span {
 	ec := &em.comps[c.comp]
 	d := min(serverDelayMin+(serverDelayMax-serverDelayMin)*em.w.jit.Float64(), (c.served-c.start)/2)
 	s := trace.Span{
-		TraceID: client.TraceID, SpanID: em.id(), ParentID: client.SpanID, Service: ec.name,
-		Name: "handle", Kind: trace.KindServer,
+		TraceID: client.TraceID, SpanID: em.id(), ParentID: client.SpanID, Service: ec.service,
+		Name: ec.spanName, Kind: trace.KindServer,
 		Start: base + nanos(c.start+d+ec.skew), End: base + nanos(c.served-d+ec.skew),
 		Error: !c.ok, Resource: ec.resource,
 	}
 	if !c.ok {
 		s.StatusMessage = "500 Internal Server Error"
 		s.Attrs = map[string]string{trace.AttrErrorType: "500"}
+	}
+	if em.quirks.SharedService {
+		s.Attrs = maps.Clone(s.Attrs)
+		if s.Attrs == nil {
+			s.Attrs = map[string]string{}
+		}
+		s.Attrs[attrRPCService], s.Attrs[attrRPCMethod], s.Attrs[attrRPCSystem] = ec.service, ec.op, "grpc"
+	}
+	if em.quirks.NoStatus {
+		if s.Attrs == nil {
+			s.Attrs = map[string]string{}
+		}
+		em.answerCodes(&s, ec.style, c, false)
+	}
+	if em.quirks.ZipkinShared {
+		s.SpanID, s.ParentID, s.Shared = client.SpanID, client.ParentID, true
 	}
 	return s
 }

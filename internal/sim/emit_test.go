@@ -95,7 +95,7 @@ func parseTrace(spans []trace.Span) (emitted, error) {
 		if s.Kind != trace.KindServer || !ok || k < 0 || r.calls[k].server != nil {
 			return r, fmt.Errorf("span %+v is neither a client span nor the one server span of a client", s)
 		}
-		if c := &r.calls[k]; s.Service != c.peer || s.Name != "handle" || s.End < s.Start {
+		if c := &r.calls[k]; s.Service != c.peer || s.Name != c.peer || s.End < s.Start {
 			return r, fmt.Errorf("bad server span %+v of %s", s, c.peer)
 		}
 		r.calls[k].server = s

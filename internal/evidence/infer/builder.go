@@ -2,6 +2,7 @@ package infer
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -26,7 +27,9 @@ type call struct {
 	res        int32 // index of the callee's resource attributes, −1 if none
 	start, end int64
 	st         status
-	skewed     bool // times come from the callee's server span
+	ev         evidence // where a failure (or cut, cancel) was read
+	known      bool     // the spans record the outcome either way
+	skewed     bool     // times come from the callee's server span
 }
 
 // instance is one run of the journey: a span of the selected operation
@@ -37,6 +40,7 @@ type instance struct {
 	start  int64 // Unix ns
 	dur    int64
 	failed bool
+	known  bool   // the root span records the outcome either way
 	calls  []call // sorted by start, then component
 }
 
@@ -53,7 +57,7 @@ type Builder struct {
 	svc, op  string // the selection; op == "" when none
 	groups   map[string]*group
 	comps    []*compInfo
-	compIdx  map[string]int32
+	compIdx  map[compKey]int32
 	res      []map[string]string // distinct domain-relevant resource attributes
 	resIdx   map[string]int32
 	traceIDs []string
@@ -61,11 +65,20 @@ type Builder struct {
 	srcIdx   map[string]int32
 	cands    map[string]*candAcc
 	notes    map[string]int
+	spans    spanCounts
+}
+
+// spanCounts counts what the spans read show, to explain a journey
+// without calls.
+type spanCounts struct {
+	spans, kinded, parented, status int
+	unkinded                        int // traces without any span kind
 }
 
 // compInfo is what the spans tell about a component beyond its calls.
 type compInfo struct {
-	name       string
+	key        compKey
+	spanNames  map[spanName]int
 	db         string // db.system seen on client spans
 	server     bool   // a server span of the component was seen
 	downstream map[string]int
@@ -84,7 +97,7 @@ type candAcc struct {
 // NewBuilder returns a Builder for opts.
 func NewBuilder(opts Options) *Builder {
 	b := &Builder{
-		opts: opts.withDefaults(), groups: map[string]*group{}, compIdx: map[string]int32{},
+		opts: opts.withDefaults(), groups: map[string]*group{}, compIdx: map[compKey]int32{},
 		resIdx: map[string]int32{}, srcIdx: map[string]int32{}, cands: map[string]*candAcc{},
 		notes: map[string]int{},
 	}
@@ -112,6 +125,7 @@ func (b *Builder) Add(src string, spans []trace.Span) {
 	if t.mixed {
 		b.note("some traces mix spans of several trace IDs; only the first trace ID's spans are used")
 	}
+	b.count(t)
 	tr := int32(len(b.traceIDs))
 	b.traceIDs = append(b.traceIDs, t.spans[0].TraceID)
 	b.countCandidates(t, tr)
@@ -126,6 +140,38 @@ func (b *Builder) Add(src string, spans []trace.Span) {
 		in.trace, in.src = tr, si
 		g.insts = append(g.insts, in)
 	}
+}
+
+// count counts what the trace's spans show.
+func (b *Builder) count(t *traceIndex) {
+	if !t.kinded {
+		b.spans.unkinded++
+		b.note("spans without any kind (client, server…) were read; client and server roles were inferred from the service changing between parent and child")
+	}
+	for i := range t.spans {
+		s := &t.spans[i]
+		b.spans.spans++
+		if s.Kind != trace.KindUnspecified && t.kinded {
+			b.spans.kinded++
+		}
+		if s.ParentID != "" {
+			b.spans.parented++
+		}
+		if _, _, known := spanOutcome(s, s.Kind == trace.KindClient); known {
+			b.spans.status++
+		}
+	}
+}
+
+// NoteDuplicates records that n repeated spans were dropped before the
+// traces were added.
+func (b *Builder) NoteDuplicates(n int) {
+	b.notes[fmt.Sprintf("%d repeated spans (the same trace and span IDs, as at-least-once export repeats them) were dropped", n)]++
+}
+
+// NoteSplit records that n traces were added in pieces.
+func (b *Builder) NoteSplit(n int) {
+	b.notes[fmt.Sprintf("%d traces were read in pieces (split by the assembler's window): their instances are incomplete", n)]++
 }
 
 func (b *Builder) source(src string) int32 {
@@ -152,6 +198,9 @@ func (b *Builder) groupOf(s *trace.Span) *group {
 	if g == nil {
 		g = &group{service: svc, op: op}
 		b.groups[key] = g
+	}
+	if g.service == "" {
+		g.service = s.Service // an operation selected alone: its first root's service
 	}
 	return g
 }
@@ -185,7 +234,14 @@ func (b *Builder) journeyRoots(t *traceIndex) []int {
 	return out
 }
 
+// matches reports whether s is a span of the selected operation. A
+// client or producer span never is: with RPC naming the caller's span
+// carries the callee's operation name, and the journey is what the
+// callee does.
 func (b *Builder) matches(s *trace.Span) bool {
+	if s.Kind == trace.KindClient || s.Kind == trace.KindProducer {
+		return false
+	}
 	if b.svc != "" && s.Service == b.svc && s.Name == b.op {
 		return true
 	}

@@ -27,6 +27,15 @@ type instant struct {
 // starts at one fixed delay after the node's start: a hedged branch that
 // rarely starts.
 func (d *decomposer) concurrent(S []int32, vs []view, depth int) journey.Node {
+	if !overlapping(vs) {
+		if seq, ok := sameSequence(vs); ok {
+			return d.sequence(seq, vs)
+		}
+		if body, ok := repeatedBody(S, vs); ok {
+			return d.loop(body, vs, false)
+		}
+		return d.unsplit(S, vs, depth, "their calls alternate (each comes both before and after calls of the others) without ever overlapping in time, and in no repeated order")
+	}
 	atomOf, atoms := d.atoms(S, vs)
 	if len(atoms) == 1 {
 		return d.unsplit(S, vs, depth, "they overlap in time but no operator separates them")
@@ -72,6 +81,97 @@ func (d *decomposer) concurrent(S []int32, vs []view, depth int) journey.Node {
 		return d.unsplit(S, vs, depth, "they cancel one another without a consistent split into branches")
 	}
 	return d.redundancy(d.refineParts(parts, atoms, vs), vs, depth)
+}
+
+// overlapping reports whether two calls of different components overlap
+// in time in some view.
+func overlapping(vs []view) bool {
+	for i := range vs {
+		cs := vs[i].calls
+		for a := range cs {
+			for b := a + 1; b < len(cs) && cs[b].start < cs[a].end; b++ {
+				if cs[b].comp != cs[a].comp {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// sameSequence returns the order in which every view calls the
+// components (calls that never overlap), repeats included: each view
+// calls them in that order, or in a prefix of it ending with a call that
+// failed or was cut (the instance stopped there).
+func sameSequence(vs []view) ([]int32, bool) {
+	var seq []int32
+	for i := range vs {
+		if len(vs[i].calls) > len(seq) {
+			seq = seq[:0]
+			for _, c := range vs[i].calls {
+				seq = append(seq, c.comp)
+			}
+		}
+	}
+	if len(seq) == 0 {
+		return nil, false
+	}
+	for i := range vs {
+		cs := vs[i].calls
+		for k, c := range cs {
+			if c.comp != seq[k] {
+				return nil, false
+			}
+		}
+		if n := len(cs); n > 0 && n < len(seq) && cs[n-1].st == stOK {
+			return nil, false
+		}
+	}
+	return seq, true
+}
+
+// sequence is the Series of the components of seq, in that order.
+func (d *decomposer) sequence(seq []int32, vs []view) journey.Node {
+	n := &journey.Series{}
+	for _, c := range seq {
+		l := &journey.Leaf{Name: d.names[c]}
+		d.record(l, vs, 1)
+		n.Steps = append(n.Steps, l)
+	}
+	d.record(n, vs, evidenceWeight(len(vs)),
+		fmt.Sprintf("calls made one after another in the same order (repeats included) in all %d instances", len(vs)))
+	return n
+}
+
+// repeatedBody finds, for calls that never overlap, the order they
+// repeat in: every view calls the components of S in one order, k times
+// over (k ≥ 1, at least one view twice or more). It returns that order.
+func repeatedBody(S []int32, vs []view) ([]int32, bool) {
+	var body []int32
+	for i := range vs {
+		cs := vs[i].calls
+		if len(cs) < len(S) || len(cs)%len(S) != 0 {
+			if len(cs) > 0 {
+				return nil, false
+			}
+			continue
+		}
+		if body == nil {
+			for _, c := range cs[:len(S)] {
+				body = append(body, c.comp)
+			}
+		}
+		for k, c := range cs {
+			if c.comp != body[k%len(S)] {
+				return nil, false
+			}
+		}
+	}
+	seen := map[int32]bool{}
+	for _, c := range body {
+		seen[c] = true
+	}
+	return body, body != nil && len(seen) == len(S)
 }
 
 // cancelGraph counts, for each pair of atoms, the cancellations of a call
@@ -325,7 +425,7 @@ func (d *decomposer) parallel(S []int32, vs []view, atoms [][]int32, clusters []
 		sets = append(sets, B)
 	}
 	slices.SortFunc(sets, func(a, b []int32) int { return int(a[0] - b[0]) })
-	together, both := 0, 0
+	together, both, overlap := 0, 0, 0
 	for i := range vs {
 		starts := branchStarts(&vs[i], sets)
 		if len(starts) < 2 {
@@ -335,19 +435,52 @@ func (d *decomposer) parallel(S []int32, vs []view, atoms [][]int32, clusters []
 		if slices.Max(starts)-slices.Min(starts) <= d.gap {
 			together++
 		}
+		if branchesOverlap(&vs[i], sets) {
+			overlap++
+		}
 	}
 	for _, B := range sets {
-		sub := restrict(vs, B, func(v, nv *view) {})
+		sub := restrict(vs, B, func(v, nv *view) { nv.branch = true })
 		n.Branches = append(n.Branches, d.node(B, sub, depth+1))
 	}
 	agree := 1.0
 	if both > 0 {
-		agree = float64(together) / float64(both)
+		agree = float64(min(together, overlap)) / float64(both)
 	}
 	d.record(n, vs, agree*evidenceWeight(both),
-		fmt.Sprintf("%d branches overlap in time and never cancel each other", len(sets)),
+		fmt.Sprintf("%d branches never cancel each other; they overlap in time in %d of %d instances calling two or more", len(sets), overlap, both),
 		fmt.Sprintf("branches start within %s of each other in %d of %d instances", fmtDur(d.gap), together, both))
 	return n
+}
+
+// branchesOverlap reports whether two of the sets' calls in v run at
+// once.
+func branchesOverlap(v *view, sets [][]int32) bool {
+	type iv struct{ s, e int64 }
+	var ivs []iv
+	for _, B := range sets {
+		first := true
+		var x iv
+		for _, c := range v.calls {
+			if inSet(B, c.comp) {
+				if first {
+					x, first = iv{c.start, c.end}, false
+				}
+				x.s, x.e = min(x.s, c.start), max(x.e, c.end)
+			}
+		}
+		if !first {
+			ivs = append(ivs, x)
+		}
+	}
+	for a := range ivs {
+		for b := a + 1; b < len(ivs); b++ {
+			if ivs[a].s < ivs[b].e && ivs[b].s < ivs[a].e {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // branchStarts returns the first start of each set's calls in v, for the

@@ -31,6 +31,13 @@ type view struct {
 	stop    int64
 	reached bool
 	ok      bool
+	// branch is set for the views of a Parallel, Race or KofN branch and
+	// of a Retry attempt (and what lies at their end): a Series there that
+	// stopped early without being cut or cancelled failed, whatever the
+	// rest of the instance did. tail is set where nothing follows in
+	// sequence (the journey's end): a Series there that stopped early
+	// may have stopped the instance.
+	branch, tail bool
 }
 
 func (v *view) present() bool { return len(v.calls) > 0 }
@@ -50,6 +57,59 @@ type decomposer struct {
 	pointHW  float64
 	info     map[journey.Node]*nodeInfo
 	notes    map[string]bool
+	// stopMode says which instances that skipped the last steps of a
+	// Series stopped there (see stoppable); truncated records, per
+	// instance that stopped with no failure recorded, its last call.
+	stopMode  int
+	truncated map[int32]callRef
+	// silent records, per instance, calls that recorded no outcome but
+	// must have failed, from how a Race or KofN decided.
+	silent map[int32][]callRef
+	// trusted says, per component, whether its spans record outcomes.
+	trusted []bool
+}
+
+// When an instance that ran some steps of a Series called none of the
+// steps after them, it stopped: those steps are not reached (never skip
+// branches), provided no call of the instance recorded a failure (else
+// the failed step explains the stop) and — with stopFailed — the
+// instance is known to have failed. Without any root recording its
+// outcome (stopAlways), every such instance stopped.
+const (
+	stopFailed = 1 + iota
+	stopAlways
+)
+
+// callRef names one call of an instance.
+type callRef struct {
+	comp  int32
+	start int64
+	ok    bool
+}
+
+// stoppable reports whether the Series seen in view v may have stopped
+// before the steps it skipped at its end: no call of the view failed or
+// was cut (that would explain it), and the view is a branch (which runs
+// until it ends or is cancelled), or it is at the journey's end and its
+// instance may have stopped there (stopMode).
+func (d *decomposer) stoppable(v *view) bool {
+	if explained(v.calls) || slices.ContainsFunc(v.calls, func(c call) bool { return c.st != stOK }) {
+		return false
+	}
+	if v.branch {
+		return v.stop == never || lastEnd(v.calls)+d.step < v.stop
+	}
+	in := &d.insts[v.in]
+	return v.tail && !explained(in.calls) && (d.stopMode == stopAlways || in.failed)
+}
+
+// lastEnd returns the latest end of cs.
+func lastEnd(cs []call) int64 {
+	t := int64(0)
+	for _, c := range cs {
+		t = max(t, c.end)
+	}
+	return t
 }
 
 // nodeInfo is the provenance gathered for one node.
@@ -132,7 +192,7 @@ func (d *decomposer) leaf(c int32, vs []view) journey.Node {
 // unsplit is the last resort for components whose relations do not fit
 // any operator: a Parallel of their subtrees, with zero confidence.
 func (d *decomposer) unsplit(S []int32, vs []view, depth int, why string) journey.Node {
-	d.note("components %s: %s; they are shown as a Parallel with zero confidence", d.setName(S), why)
+	d.note("components %s: %s; they are shown as a Parallel with zero confidence (no operator of the algebra fits them)", d.setName(S), why)
 	var kids []journey.Node
 	for _, c := range S {
 		sub := restrict(vs, []int32{c}, func(v *view, out *view) {})
@@ -157,7 +217,7 @@ func restrict(vs []view, S []int32, adjust func(v, out *view)) []view {
 	out := make([]view, 0, len(vs))
 	for i := range vs {
 		v := &vs[i]
-		nv := view{in: v.in, origin: v.origin, stop: v.stop, reached: v.reached, ok: v.ok}
+		nv := view{in: v.in, origin: v.origin, stop: v.stop, reached: v.reached, ok: v.ok, branch: v.branch, tail: v.tail}
 		for _, c := range v.calls {
 			if inSet(S, c.comp) {
 				nv.calls = append(nv.calls, c)
@@ -257,7 +317,13 @@ func (d *decomposer) cond(S []int32, vs []view, depth int) journey.Node {
 	if skips > 0 {
 		counts = append(counts, skips)
 		sk := &journey.Skip{}
-		d.info[sk] = &nodeInfo{conf: 1, traces: skips,
+		var ids []string
+		for i := range vs {
+			if v := &vs[i]; v.reached && v.origin+d.step < v.stop && !v.present() {
+				ids = append(ids, d.traceIDs[d.insts[v.in].trace])
+			}
+		}
+		d.info[sk] = &nodeInfo{conf: 1, traces: skips, examples: smallest(ids, d.maxEx),
 			signals: []string{fmt.Sprintf("%d instances reached the node and called none of %s", skips, d.setName(S))}}
 		n.Branches = append(n.Branches, sk)
 	}

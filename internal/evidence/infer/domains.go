@@ -9,12 +9,15 @@ import (
 // must carry a domain's attribute for the component to be a member.
 const memberFraction = 0.1
 
-// components returns each component's evidence, sorted by name.
-func (b *Builder) components(names []string, insts []instance, traceIDs []string) []Component {
+// components returns each component's evidence, sorted by name (infos
+// by local number).
+func (b *Builder) components(names []string, infos []*compInfo, insts []instance, traceIDs []string) []Component {
 	z := zFor(b.opts.Confidence)
 	out := make([]Component, len(names))
 	xs := make([][]obs, len(names))
 	ids := make([][]string, len(names))
+	fails := make([][numEvidence]int, len(names))
+	known := make([]int, len(names))
 	for i := range insts {
 		for _, c := range insts[i].calls {
 			cp := &out[c.comp]
@@ -27,12 +30,16 @@ func (b *Builder) components(names []string, insts []instance, traceIDs []string
 				xs[c.comp] = append(xs[c.comp], obs{t: d, event: true})
 			case stErr:
 				cp.Total++
+				fails[c.comp][c.ev]++
 			case stCut:
 				cp.Cut++
 				xs[c.comp] = append(xs[c.comp], obs{t: d})
 			case stCancel:
 				cp.Cancelled++
 				xs[c.comp] = append(xs[c.comp], obs{t: d})
+			}
+			if (c.known || c.st == stErr) && (c.st == stOK || c.st == stErr) {
+				known[c.comp]++
 			}
 			if n := len(ids[c.comp]); n == 0 || ids[c.comp][n-1] != traceIDs[insts[i].trace] {
 				ids[c.comp] = append(ids[c.comp], traceIDs[insts[i].trace])
@@ -41,12 +48,15 @@ func (b *Builder) components(names []string, insts []instance, traceIDs []string
 	}
 	for i, name := range names {
 		cp := &out[i]
-		info := b.comps[b.compIdx[name]]
+		info := infos[i]
 		cp.Name, cp.Kind = name, kindOf(info)
+		cp.Service, cp.Operation = info.key.service, info.key.op
 		cp.Lower, cp.Upper = wilson(cp.Good, cp.Total, z)
+		cp.Evidence = evidenceText(fails[i], known[i], cp.Total)
 		cp.latency(xs[i], z)
 		cp.Confidence = (1 - (cp.Upper-cp.Lower)/2) * evidenceWeight(min(cp.Total, cp.Samples))
 		cp.Examples = smallest(ids[i], b.opts.MaxExamples)
+		cp.Telemetry = telemetryOf(info)
 		for dep := range info.downstream {
 			cp.Downstream = append(cp.Downstream, dep)
 		}
@@ -71,7 +81,7 @@ func kindOf(info *compInfo) string {
 // domains returns the failure-domain hypotheses: resource attributes shared
 // by the server spans of two or more components, and downstream
 // dependencies called by two or more.
-func (b *Builder) domains(names []string, insts []instance, comps []Component) []Domain {
+func (b *Builder) domains(names []string, infos []*compInfo, insts []instance, comps []Component) []Domain {
 	seen := make([]int, len(names))
 	attr := map[string][]int{} // domain → server spans per component
 	for i := range insts {
@@ -97,7 +107,7 @@ func (b *Builder) domains(names []string, insts []instance, comps []Component) [
 			out = append(out, d)
 		}
 	}
-	out = append(out, b.dependencyDomains(comps)...)
+	out = append(out, dependencyDomains(comps, infos)...)
 	slices.SortFunc(out, func(a, b Domain) int {
 		switch {
 		case a.Name < b.Name:
@@ -159,13 +169,15 @@ func cutPrefix(s, p string) (string, bool) {
 // dependencyDomains returns one domain per downstream dependency called by
 // two or more components: they share its fate. Its confidence weighs the
 // evidence of the least frequent caller.
-func (b *Builder) dependencyDomains(comps []Component) []Domain {
+func dependencyDomains(comps []Component, infos []*compInfo) []Domain {
 	callers := map[string][]string{}
 	least := map[string]int{}
-	for _, c := range comps {
+	calls := map[string]int{}
+	for i, c := range comps {
 		for _, dep := range c.Downstream {
 			callers[dep] = append(callers[dep], c.Name)
-			n := b.comps[b.compIdx[c.Name]].downstream[dep]
+			n := infos[i].downstream[dep]
+			calls[c.Name+"\x00"+dep] = n
 			if l, ok := least[dep]; !ok || n < l {
 				least[dep] = n
 			}
@@ -179,7 +191,7 @@ func (b *Builder) dependencyDomains(comps []Component) []Domain {
 		slices.Sort(cs)
 		d := Domain{Name: "dependency/" + dep, Members: cs, Confidence: evidenceWeight(least[dep])}
 		for _, c := range cs {
-			d.Signals = append(d.Signals, fmt.Sprintf("%s calls %s (%d calls)", c, dep, b.comps[b.compIdx[c]].downstream[dep]))
+			d.Signals = append(d.Signals, fmt.Sprintf("%s calls %s (%d calls)", c, dep, calls[c+"\x00"+dep]))
 		}
 		out = append(out, d)
 	}

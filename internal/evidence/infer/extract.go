@@ -16,6 +16,9 @@ type traceIndex struct {
 	children [][]int
 	orphans  []int
 	mixed    bool
+	// kinded is false when no span of the trace had a kind: roles were
+	// inferred (inferKinds).
+	kinded bool
 }
 
 func newTraceIndex(spans []trace.Span) *traceIndex {
@@ -48,10 +51,68 @@ func newTraceIndex(spans []trace.Span) *traceIndex {
 		t.parent[i] = p
 		t.children[p] = append(t.children[p], i)
 	}
+	t.joinShared()
+	t.kinded = slices.ContainsFunc(t.spans, func(s trace.Span) bool { return s.Kind != trace.KindUnspecified })
+	if !t.kinded {
+		t.inferKinds()
+	}
 	for i := range t.children {
 		slices.SortStableFunc(t.children[i], func(a, b int) int { return compareSpans(&t.spans[a], &t.spans[b]) })
 	}
 	return t
+}
+
+// joinShared moves to the server half of a Zipkin shared span (a
+// server span marked Shared, child of its client half) the children
+// that Zipkin parents to the shared ID, hence to the client half: the
+// children of the server's service (all of them when client and server
+// have one service).
+func (t *traceIndex) joinShared() {
+	for i := range t.spans {
+		s := &t.spans[i]
+		p := t.parent[i]
+		if !s.Shared || p < 0 {
+			continue
+		}
+		same := serviceOf(&t.spans[p]) == serviceOf(s)
+		var keep []int
+		for _, c := range t.children[p] {
+			if c != i && (same || serviceOf(&t.spans[c]) == serviceOf(s)) {
+				t.parent[c] = i
+				t.children[i] = append(t.children[i], c)
+				continue
+			}
+			keep = append(keep, c)
+		}
+		t.children[p] = keep
+	}
+}
+
+// inferKinds gives the spans of a trace without any kind their roles
+// from service changes: a root, and a span whose parent is of another
+// service, is a server span; a span of its parent's service with a child
+// of another service is a client span (the call). The others stay
+// unspecified (internal work, or a call that names its peer).
+func (t *traceIndex) inferKinds() {
+	for i := range t.spans {
+		s := &t.spans[i]
+		p := t.parent[i]
+		if p < 0 || serviceOf(&t.spans[p]) != serviceOf(s) {
+			s.Kind = trace.KindServer
+		}
+	}
+	for i := range t.spans {
+		s := &t.spans[i]
+		if s.Kind != trace.KindUnspecified {
+			continue
+		}
+		for _, c := range t.children[i] {
+			if serviceOf(&t.spans[c]) != serviceOf(s) {
+				s.Kind = trace.KindClient
+				break
+			}
+		}
+	}
 }
 
 func compareSpans(a, b *trace.Span) int {
@@ -193,7 +254,8 @@ func (t *traceIndex) serverOf(c int) int {
 // attaches the trace's orphan spans to it (the trace holds one instance).
 func (b *Builder) instance(t *traceIndex, r int, withOrphans bool) instance {
 	root := &t.spans[r]
-	in := instance{start: root.Start, dur: max(root.End-root.Start, 0), failed: root.Error}
+	in := instance{start: root.Start, dur: max(root.End-root.Start, 0)}
+	in.failed, in.known = rootOutcome(root)
 	spans := t.directCalls(r)
 	if withOrphans {
 		for _, o := range t.orphans {
@@ -241,20 +303,27 @@ func (b *Builder) callOf(t *traceIndex, c int, base int64) (call, bool) {
 			return call{}, false
 		}
 		b.note("some calls have no client span; their times come from the callee's server span (clock skew corrected)")
-		ci := b.comp(name)
+		ci := b.comp(b.key(name, serverOperation(s)), s, "")
 		b.comps[ci].server = true
 		b.downstream(t, c, ci)
+		st, ev, known := callOutcome(t, c, -1)
 		return call{comp: ci, res: b.resource(s), start: s.Start - base, end: s.End - base,
-			st: statusOf(s), skewed: true}, true
+			st: st, ev: ev, known: known, skewed: true}, true
 	}
 	srv := t.serverOf(c)
-	name := peerName(s, t, srv)
-	ci := b.comp(name)
+	var ci int32
+	if srv >= 0 {
+		sv := &t.spans[srv]
+		ci = b.comp(b.key(cmp.Or(serviceOf(sv), peerName(s, t, -1)), serverOperation(sv)), sv, "")
+	} else {
+		ci = b.comp(b.key(peerService(s), clientOperation(s)), s, serviceOf(s))
+	}
 	info := b.comps[ci]
 	if db := s.Attrs[trace.AttrDBSystem]; db != "" {
 		info.db = db
 	}
-	cl := call{comp: ci, res: -1, start: s.Start - base, end: s.End - base, st: statusOf(s)}
+	st, ev, known := callOutcome(t, c, srv)
+	cl := call{comp: ci, res: -1, start: s.Start - base, end: s.End - base, st: st, ev: ev, known: known}
 	if srv >= 0 {
 		sv := &t.spans[srv]
 		info.server = true
@@ -268,6 +337,23 @@ func (b *Builder) callOf(t *traceIndex, c int, base int64) (call, bool) {
 		}
 	}
 	return cl, true
+}
+
+// peerService names the callee of a call span without a server span:
+// peer.service, db.system@server.address, server.address, or "" when
+// the span does not say.
+func peerService(s *trace.Span) string {
+	if p := s.Attrs[trace.AttrPeerService]; p != "" {
+		return p
+	}
+	db, addr := s.Attrs[trace.AttrDBSystem], s.Attrs[trace.AttrServerAddress]
+	switch {
+	case db != "" && addr != "":
+		return db + "@" + addr
+	case addr != "":
+		return addr
+	}
+	return db
 }
 
 // peerName names the callee of call span s whose server span is srv (−1
@@ -301,28 +387,30 @@ func serviceOf(s *trace.Span) string {
 	return s.Resource[trace.AttrServiceName]
 }
 
-// statusOf reads a call's outcome from its status and error.type.
-func statusOf(s *trace.Span) status {
-	switch strings.ToLower(s.Attrs[trace.AttrErrorType]) {
-	case "timeout", "deadline_exceeded", "deadline exceeded":
-		return stCut
-	case "cancelled", "canceled":
-		return stCancel
-	}
-	if s.Error {
-		return stErr
-	}
-	return stOK
-}
-
-func (b *Builder) comp(name string) int32 {
-	i, ok := b.compIdx[name]
+// comp returns the component of key k, seen through span s (the callee's
+// server span, or the call span of caller when the callee has none).
+func (b *Builder) comp(k compKey, s *trace.Span, caller string) int32 {
+	i, ok := b.compIdx[k]
 	if !ok {
 		i = int32(len(b.comps))
-		b.compIdx[name] = i
-		b.comps = append(b.comps, &compInfo{name: name, downstream: map[string]int{}})
+		b.compIdx[k] = i
+		b.comps = append(b.comps, &compInfo{key: k, downstream: map[string]int{}, spanNames: map[spanName]int{}})
+	}
+	if len(b.comps[i].spanNames) < maxSpanNames {
+		b.comps[i].spanNames[spanName{caller: caller, name: s.Name, kind: s.Kind, service: serviceOf(s)}]++
 	}
 	return i
+}
+
+// maxSpanNames bounds the distinct span names kept per component.
+const maxSpanNames = 64
+
+// spanName is how a component's calls appear to a span-metrics
+// connector: the service and kind of the span it counts (the callee's
+// server span, or the caller's client span), and its name.
+type spanName struct {
+	caller, service, name string
+	kind                  trace.Kind
 }
 
 // domainKeys are the resource attributes that show failure domains, with

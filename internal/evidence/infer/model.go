@@ -20,28 +20,20 @@ func (b *Builder) Model() (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, local := b.localComponents(g)
+	names, infos, local := b.localComponents(g)
 	if len(names) == 0 {
-		return nil, fmt.Errorf("journey %q: its %d instances make no calls", g.op, len(g.insts))
+		return nil, b.noCalls(g)
 	}
 	if len(names) > b.opts.MaxComponents {
 		return nil, &limits.Error{What: fmt.Sprintf("journey %q: its %s distinct components", g.op, limits.Count(int64(len(names)))),
 			Limit: int64(b.opts.MaxComponents), Unit: "components", Flag: FlagMaxComponents}
 	}
 	insts := b.localInstances(g, local)
-	d := b.decomposer(names, insts)
-	d.step = stepGap(insts, d.gap)
-	S := make([]int32, len(names))
-	for i := range S {
-		S[i] = int32(i)
-	}
-	vs := make([]view, len(insts))
-	for i := range insts {
-		vs[i] = view{in: int32(i), calls: slices.Clone(insts[i].calls), stop: never, reached: true, ok: !insts[i].failed}
-	}
-	m := &Model{Journey: g.op, Root: d.node(S, vs, 0)}
-	m.Components = b.components(names, insts, d.traceIDs)
-	m.Domains = b.domains(names, insts, m.Components)
+	asyncNote := alignCancels(insts, b.opts.Gap.Nanoseconds())
+	d, root := b.decompose(names, insts)
+	m := &Model{Journey: g.op, Service: g.service, Root: root}
+	m.Components = b.components(names, infos, insts, d.traceIDs)
+	m.Domains = b.domains(names, infos, insts, m.Components)
 	m.Nodes = d.nodes(m.Root, m.Components)
 	b.summary(m, insts)
 	m.Confidence = overall(m)
@@ -51,8 +43,147 @@ func (b *Builder) Model() (*Model, error) {
 	for s := range b.notes {
 		m.Notes = append(m.Notes, s)
 	}
+	if asyncNote != "" {
+		m.Notes = append(m.Notes, asyncNote)
+	}
 	slices.Sort(m.Notes)
 	return m, nil
+}
+
+// decompose infers the tree. When instances stopped before a step the
+// tree requires without any call recording a failure, the failure is
+// attributed to the last call of the steps they ran (truncation), and
+// the tree is inferred again with those failures known.
+func (b *Builder) decompose(names []string, insts []instance) (*decomposer, journey.Node) {
+	mode := stopFailed
+	if !slices.ContainsFunc(insts, func(in instance) bool { return in.known || in.failed }) {
+		mode = stopAlways // no root records its outcome
+	}
+	trusted := trustedComponents(len(names), insts)
+	run := func() (*decomposer, journey.Node) {
+		d := b.decomposer(names, insts)
+		d.trusted = trusted
+		d.step = stepGap(insts, d.gap)
+		d.stopMode = mode
+		vs := make([]view, len(insts))
+		for i := range insts {
+			vs[i] = view{in: int32(i), calls: slices.Clone(insts[i].calls), stop: never, reached: true, ok: !insts[i].failed, tail: true}
+		}
+		return d, d.node(allComponents(len(names)), vs, 0)
+	}
+	d, root := run()
+	for i := range insts {
+		// A failed instance no call of which recorded a failure: its last
+		// call is the likeliest to have failed it.
+		in := &insts[i]
+		if _, seen := d.truncated[int32(i)]; !seen && in.failed && !explained(in.calls) {
+			ref := callRef{}
+			if k := lastCall(in.calls); k >= 0 {
+				ref = callRef{comp: in.calls[k].comp, start: in.calls[k].start, ok: true}
+			}
+			d.truncated[int32(i)] = ref
+		}
+	}
+	silent := attributeSilent(insts, d.silent)
+	if n := attributeTruncations(insts, d.truncated, trusted); n+silent > 0 {
+		d, root = run()
+		if n > 0 {
+			d.note("%d instances stopped before a step the journey requires with no failure recorded; each counts as a failure of the last call it made (truncation)", n)
+		}
+		if silent > 0 {
+			d.note("%d calls that recorded no outcome must have failed, from how the Race or KofN around them decided; they count as failures", silent)
+		}
+	}
+	return d, root
+}
+
+// trustedComponents reports, per component, whether its spans record
+// outcomes: some call of it recorded one (an HTTP or gRPC code, a
+// status), or failed by its status. The successes of such a component
+// are taken at their word.
+func trustedComponents(n int, insts []instance) []bool {
+	out := make([]bool, n)
+	for i := range insts {
+		for _, c := range insts[i].calls {
+			switch {
+			case c.st == stOK && c.known, c.st == stErr && c.ev != evTruncate && c.ev != evDecision:
+				out[c.comp] = true
+			}
+		}
+	}
+	return out
+}
+
+// attributeSilent marks as failed the calls recorded in silent, and
+// returns their number.
+func attributeSilent(insts []instance, silent map[int32][]callRef) int {
+	n := 0
+	for i, refs := range silent {
+		cs := insts[i].calls
+		for _, ref := range refs {
+			for k := range cs {
+				if c := &cs[k]; c.comp == ref.comp && c.start == ref.start && c.st == stOK && !c.known {
+					c.st, c.ev = stErr, evDecision
+					n++
+					break
+				}
+			}
+		}
+	}
+	return n
+}
+
+func allComponents(n int) []int32 {
+	S := make([]int32, n)
+	for i := range S {
+		S[i] = int32(i)
+	}
+	return S
+}
+
+// attributeTruncations marks, in each truncated instance, the call
+// recorded (the last one of the steps it ran, if any) as failed by
+// truncation — unless its component's spans record outcomes (it said
+// it succeeded: the failure is the journey entry's own) — and the
+// instance as failed; it returns the number of instances changed.
+func attributeTruncations(insts []instance, truncated map[int32]callRef, trusted []bool) int {
+	n := 0
+	for i, ref := range truncated {
+		in := &insts[i]
+		if explained(in.calls) {
+			continue
+		}
+		if ref.ok && !trusted[ref.comp] {
+			for k := range in.calls {
+				if c := &in.calls[k]; c.comp == ref.comp && c.start == ref.start {
+					c.st, c.ev = stErr, evTruncate
+					break
+				}
+			}
+		}
+		in.failed = true
+		n++
+	}
+	return n
+}
+
+// noCalls explains a journey whose instances make no calls.
+func (b *Builder) noCalls(g *group) error {
+	c := b.spans
+	msg := fmt.Sprintf("journey %q: its %d instances make no calls", g.op, len(g.insts))
+	var why []string
+	if c.spans > 0 && c.parented == 0 {
+		why = append(why, "no span names a parent, so no span lies below the journey's root")
+	}
+	if c.unkinded > 0 {
+		why = append(why, fmt.Sprintf("%d traces have no span kinds; roles were inferred from service changes, and none of their spans below the root is of another service", c.unkinded))
+	} else if c.kinded > 0 {
+		why = append(why, "below the root no span is a client or producer span, names its peer (peer.service, db.system, server.address) or is a server span of another service")
+	}
+	if len(why) > 0 {
+		msg += ": " + strings.Join(why, "; ")
+	}
+	return errors.New(msg)
 }
 
 // selected returns the group of the selected journey.
@@ -81,23 +212,33 @@ func (b *Builder) selected() (*group, error) {
 	return nil, fmt.Errorf("traces have %d root operations; select a journey among %s", len(b.groups), strings.Join(cs, ", "))
 }
 
-// localComponents numbers the components called in g by name.
-func (b *Builder) localComponents(g *group) (names []string, local map[int32]int32) {
+// localComponents numbers the components called in g by name and
+// returns their names, their infos (by local number) and the map from
+// global to local numbers.
+func (b *Builder) localComponents(g *group) (names []string, infos []*compInfo, local map[int32]int32) {
 	seen := map[int32]bool{}
 	for i := range g.insts {
 		for _, c := range g.insts[i].calls {
 			seen[c.comp] = true
 		}
 	}
+	var keys []compKey
 	for c := range seen {
-		names = append(names, b.comps[c].name)
+		keys = append(keys, b.comps[c].key)
 	}
-	slices.Sort(names)
+	byKey := componentNames(keys)
+	idx := make([]int32, 0, len(seen))
+	for c := range seen {
+		idx = append(idx, c)
+	}
+	slices.SortFunc(idx, func(x, y int32) int { return strings.Compare(byKey[b.comps[x].key], byKey[b.comps[y].key]) })
 	local = map[int32]int32{}
-	for i, n := range names {
-		local[b.compIdx[n]] = int32(i)
+	for i, c := range idx {
+		names = append(names, byKey[b.comps[c].key])
+		infos = append(infos, b.comps[c])
+		local[c] = int32(i)
 	}
-	return names, local
+	return names, infos, local
 }
 
 // localInstances returns g's instances sorted by start and trace ID, with
@@ -134,7 +275,7 @@ func (b *Builder) decomposer(names []string, insts []instance) *decomposer {
 		names: names, insts: insts, traceIDs: b.traceIDs,
 		eps: int64(500 * time.Nanosecond), gap: gap, skewTol: o.SkewTolerance.Nanoseconds(), dlTol: gap / 2,
 		maxEx: o.MaxExamples, conf: o.Confidence, pointHW: o.PointHalfWidth,
-		info: map[journey.Node]*nodeInfo{}, notes: map[string]bool{},
+		info: map[journey.Node]*nodeInfo{}, notes: map[string]bool{}, truncated: map[int32]callRef{}, silent: map[int32][]callRef{},
 	}
 }
 
@@ -153,7 +294,7 @@ func (d *decomposer) nodes(root journey.Node, comps []Component) []NodeInfo {
 			ni.Confidence, ni.Signals, ni.Traces, ni.Examples, ni.Probs = in.conf, in.signals, in.traces, in.examples, in.probs
 		}
 		if l, ok := n.(*journey.Leaf); ok {
-			ni.Confidence = conf[l.Name]
+			ni.Confidence = min(ni.Confidence, conf[l.Name])
 		}
 		out = append(out, ni)
 		for i, c := range n.Children() {

@@ -239,6 +239,9 @@ func checkValid(t *testing.T, m *Model) {
 		if !(n.Confidence >= 0 && n.Confidence <= 1) || n.Path == "" || !strings.HasPrefix(n.Path, journey.Label(m.Root)) {
 			t.Errorf("node %+v", n)
 		}
+		if n.Traces == 0 || len(n.Examples) == 0 {
+			t.Errorf("node %s (%s) has no provenance", n.Path, n.Kind)
+		}
 	}
 	if !(m.Confidence >= 0 && m.Confidence <= 1) {
 		t.Errorf("model confidence %v", m.Confidence)

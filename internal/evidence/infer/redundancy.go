@@ -35,6 +35,7 @@ func (d *decomposer) redundancy(parts [][]int32, vs []view, depth int) journey.N
 		decs[i].trigger = reorder(decs[i].trigger, order)
 	}
 	k, agree, counted := d.fitK(parts, vs, decs)
+	d.silentFailures(parts, vs, decs, k)
 	if k > 1 && hedged {
 		d.note("KofN over %d branches shows staggered starts (%s); hedging is not modelled for KofN", len(parts), fmtDur(hedge))
 		hedge = 0
@@ -401,6 +402,7 @@ func (d *decomposer) fitK(parts [][]int32, vs []view, decs []decision) (k, agree
 func (d *decomposer) inconsistent(parts [][]int32, vs []view) int {
 	decs := d.decisions(vs, partIndex(parts), parts)
 	k, agree, counted := d.fitK(parts, vs, decs)
+	d.silentFailures(parts, vs, decs, k)
 	bad := counted - agree
 	for _, tl := range d.tallies(parts, vs, decs) {
 		if !tl.success && tl.failed != len(parts)-k+1 {
@@ -414,7 +416,7 @@ func (d *decomposer) inconsistent(parts [][]int32, vs []view) int {
 // node's decision are explained here; a hedged branch starts p·hedge
 // late and is reached only when called.
 func (d *decomposer) branchViews(P []int32, p int, vs []view, decs []decision, hedge int64) []view {
-	sub := restrict(vs, P, func(v, nv *view) {})
+	sub := restrict(vs, P, func(v, nv *view) { nv.branch = true })
 	for i := range sub {
 		nv, dc := &sub[i], decs[i]
 		for k := range nv.calls {
@@ -436,4 +438,38 @@ func (d *decomposer) branchViews(P []int32, p int, vs []view, decs []decision, h
 		}
 	}
 	return sub
+}
+
+// silentFailures records the calls that must have failed although their
+// spans record no outcome, from how the node decided: a KofN needing
+// every branch (k = n) that cancelled some failed, so its trigger did.
+// (The general rule — more branches cancelled than it could spare — and
+// the Race's — a branch that ended before the
+// winner without deciding failed — hold too, but read from an uncertain
+// tree they mislead more than they help.)
+func (d *decomposer) silentFailures(parts [][]int32, vs []view, decs []decision, k int) {
+	n := len(parts)
+	for i, dc := range decs {
+		if !dc.has {
+			continue
+		}
+		v := &vs[i]
+		victims := 0
+		for p, P := range parts {
+			if !dc.trigger[p] && d.victim(P, v, dc) {
+				victims++
+			}
+		}
+		failed := k == n && victims > 0
+		for _, c := range v.calls {
+			p := slices.IndexFunc(parts, func(P []int32) bool { return inSet(P, c.comp) })
+			if p < 0 || c.st != stOK || c.known || d.trusted[c.comp] || absDiff(c.end, dc.at) > d.eps && c.end > dc.at {
+				continue
+			}
+			if !failed || !dc.trigger[p] || absDiff(c.end, dc.at) > d.eps {
+				continue
+			}
+			d.silent[v.in] = append(d.silent[v.in], callRef{comp: c.comp, start: c.start, ok: true})
+		}
+	}
 }

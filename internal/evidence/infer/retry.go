@@ -200,7 +200,7 @@ func (d *decomposer) attempts(v *view, f retryFit) []view {
 		j := d.attemptOf(v, c, f.period, f.tau)
 		for len(out) <= j {
 			o := v.origin + int64(len(out))*f.period
-			out = append(out, view{in: v.in, origin: o, stop: min(v.stop, o+f.tau), reached: true})
+			out = append(out, view{in: v.in, origin: o, stop: min(v.stop, o+f.tau), reached: true, branch: true})
 		}
 		if c.st == stCut && absDiff(c.end, out[j].origin+f.tau) <= d.dlTol {
 			c.st = stStopped
@@ -208,7 +208,7 @@ func (d *decomposer) attempts(v *view, f retryFit) []view {
 		out[j].calls = append(out[j].calls, c)
 	}
 	if len(out) == 0 {
-		return []view{{in: v.in, origin: v.origin, stop: v.stop, reached: v.reached, ok: v.ok}}
+		return []view{{in: v.in, origin: v.origin, stop: v.stop, reached: v.reached, ok: v.ok, branch: v.branch, tail: v.tail}}
 	}
 	out[len(out)-1].ok = v.ok
 	return slices.DeleteFunc(out, func(a view) bool { return !a.present() })
@@ -217,14 +217,9 @@ func (d *decomposer) attempts(v *view, f retryFit) []view {
 // single infers the subtree of one component: a leaf, or a loop when the
 // component is called several times per instance.
 func (d *decomposer) single(c int32, vs []view) journey.Node {
-	counts := map[int]int{}
-	overlap, multi := 0, 0
+	multi, overlap := 0, 0
 	for i := range vs {
 		v := &vs[i]
-		if !v.present() {
-			continue
-		}
-		counts[len(v.calls)]++
 		if len(v.calls) > 1 {
 			multi++
 			if v.calls[1].start < v.calls[0].end {
@@ -235,13 +230,37 @@ func (d *decomposer) single(c int32, vs []view) journey.Node {
 	if multi == 0 {
 		return d.leaf(c, vs)
 	}
-	return d.loop(c, vs, counts, 2*overlap > multi)
+	return d.loop([]int32{c}, vs, 2*overlap > multi)
 }
 
-// loop models a component called a varying number of times: a Series (a
-// Parallel when the calls overlap) of as many leaves, under a Cond over
-// the observed counts.
-func (d *decomposer) loop(c int32, vs []view, counts map[int]int, parallel bool) journey.Node {
+// loop models a body of components (one, or several whose calls
+// alternate) run a varying number of times: a Series (a Parallel when
+// the calls overlap) of as many copies of the body, under a Cond over the
+// observed counts. An instance whose last call failed or was cut may have
+// been stopped before its next iteration: its count is censored and left
+// out of the counts (but not of the evidence).
+func (d *decomposer) loop(body []int32, vs []view, parallel bool) journey.Node {
+	counts := map[int]int{}
+	byCount := map[int][]view{}
+	censored := 0
+	maxK := 0
+	for i := range vs {
+		v := &vs[i]
+		if !v.present() {
+			continue
+		}
+		k := len(v.calls) / len(body)
+		maxK = max(maxK, k)
+		if last := v.calls[len(v.calls)-1]; last.st != stOK && last.st != stStopped && k > 0 {
+			censored++
+			continue
+		}
+		counts[k]++
+		byCount[k] = append(byCount[k], *v)
+	}
+	if len(counts) == 0 {
+		counts[maxK], byCount[maxK] = 1, nil
+	}
 	var ks []int
 	total := 0
 	for k, n := range counts {
@@ -249,30 +268,39 @@ func (d *decomposer) loop(c int32, vs []view, counts map[int]int, parallel bool)
 		total += n
 	}
 	slices.Sort(ks)
-	d.note("%s is called up to %d times per instance without a retry pattern; modelled as repeated leaves", d.names[c], ks[len(ks)-1])
-	copies := func(k int) journey.Node {
-		if k == 1 {
-			return &journey.Leaf{Name: d.names[c]}
-		}
+	d.note("%s is called up to %d times per instance without a retry pattern; modelled as repeated leaves", d.setName(body), maxK)
+	copies := func(k int, sub []view) journey.Node {
 		var kids []journey.Node
 		for range k {
-			kids = append(kids, &journey.Leaf{Name: d.names[c]})
+			for _, c := range body {
+				l := &journey.Leaf{Name: d.names[c]}
+				d.record(l, sub, evidenceWeight(len(sub)))
+				kids = append(kids, l)
+			}
 		}
+		if len(kids) == 1 {
+			return kids[0]
+		}
+		var n journey.Node = &journey.Series{Steps: kids}
 		if parallel {
-			return &journey.Parallel{Branches: kids}
+			n = &journey.Parallel{Branches: kids}
 		}
-		return &journey.Series{Steps: kids}
+		d.record(n, sub, evidenceWeight(len(sub)), fmt.Sprintf("%d iterations in %d instances", k, len(sub)))
+		return n
 	}
 	sig := fmt.Sprintf("calls per instance: %v", counts)
+	if censored > 0 {
+		sig += fmt.Sprintf("; %d instances whose last call failed are left out (they may have been stopped before their next iteration)", censored)
+	}
 	if len(ks) == 1 {
-		n := copies(ks[0])
-		d.record(n, vs, evidenceWeight(total), sig)
+		n := copies(ks[0], vs)
+		d.info[n].signals = append(d.info[n].signals, sig)
 		return n
 	}
 	n := &journey.Cond{}
 	var cs []int
 	for _, k := range ks {
-		n.Branches = append(n.Branches, copies(k))
+		n.Branches = append(n.Branches, copies(k, byCount[k]))
 		cs = append(cs, counts[k])
 	}
 	d.condProbs(n, cs, total, vs)

@@ -171,17 +171,29 @@ func (d *decomposer) series(S []int32, vs []view, depth int) journey.Node {
 		return d.concurrent(S, vs, depth)
 	}
 	var kids []journey.Node
-	steps := make([][]view, len(blocks))
+	var steps [][]view
 	prev := newStepStates(vs)
-	for i := range blocks {
-		steps[i] = d.stepView(&blocks[i], i == 0, vs, prev)
-		kids = append(kids, d.blockNode(&blocks[i], steps[i], depth))
+	for i := 0; i < len(blocks); i++ {
+		last := d.lastSteps(blocks, vs)
+		sv := d.stepView(&blocks[i], i == 0, vs, prev)
+		d.stops(sv, vs, last, i)
+		if j := d.optionalRun(blocks, i, sv, vs); j > i {
+			blocks = mergeBlocks(blocks, i, j)
+			last = d.lastSteps(blocks, vs)
+			sv = d.stepView(&blocks[i], i == 0, vs, prev)
+			d.stops(sv, vs, last, i)
+		}
+		for k := range sv {
+			sv[k].tail = sv[k].tail && i == len(blocks)-1
+		}
+		steps = append(steps, sv)
+		kids = append(kids, d.blockNode(&blocks[i], sv, depth))
 		d.advance(prev, kids[i], vs)
 	}
 	if len(kids) == 1 {
 		return kids[0]
 	}
-	n := &journey.Series{Steps: kids}
+	n := &journey.Series{Steps: flatSteps(kids)}
 	both := 0
 	for i := range steps[0] {
 		k := 0
@@ -197,6 +209,117 @@ func (d *decomposer) series(S []int32, vs []view, depth int) journey.Node {
 	d.record(n, vs, evidenceWeight(both),
 		fmt.Sprintf("%d steps, each ending before the next starts in all %d instances calling two or more", len(kids), both))
 	return n
+}
+
+// flatSteps splices the steps of Series steps into the list.
+func flatSteps(kids []journey.Node) []journey.Node {
+	var out []journey.Node
+	for _, k := range kids {
+		if s, ok := k.(*journey.Series); ok {
+			out = append(out, s.Steps...)
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// lastSteps returns, per view, the last block it calls (−1: none).
+func (d *decomposer) lastSteps(blocks []block, vs []view) []int {
+	of := map[int32]int{}
+	for b, bl := range blocks {
+		for _, c := range bl.comps {
+			of[c] = b
+		}
+	}
+	out := make([]int, len(vs))
+	for i := range vs {
+		out[i] = -1
+		for _, c := range vs[i].calls {
+			out[i] = max(out[i], of[c.comp])
+		}
+	}
+	return out
+}
+
+// stops marks not reached the views of block i (sv) whose instance
+// stopped before it: it called no block from i on nor anything after the
+// blocks it ran (its last call is one of theirs, or it made none), and
+// may have stopped (stoppable). The first time an instance is seen
+// stopping, its last call (none when it made none) is recorded for
+// truncation.
+func (d *decomposer) stops(sv, vs []view, last []int, i int) {
+	for k := range sv {
+		v := &vs[k]
+		if i <= last[k] || !sv[k].reached || !d.stoppable(v) || !v.branch && !d.endsIn(v) {
+			continue
+		}
+		sv[k].reached = false
+		if _, seen := d.truncated[v.in]; seen {
+			continue
+		}
+		ref := callRef{}
+		if j := lastCall(v.calls); j >= 0 {
+			ref = callRef{comp: v.calls[j].comp, start: v.calls[j].start, ok: true}
+		}
+		d.truncated[v.in] = ref
+	}
+}
+
+// endsIn reports whether view v holds its instance's last call (or the
+// instance made none).
+func (d *decomposer) endsIn(v *view) bool {
+	cs := d.insts[v.in].calls
+	j := lastCall(cs)
+	if j < 0 {
+		return true
+	}
+	return slices.ContainsFunc(v.calls, func(c call) bool { return c.comp == cs[j].comp && c.start == cs[j].start })
+}
+
+// optionalRun returns the last block j ≥ i such that blocks i..j are one
+// optional step: block i is skipped by at least minEvidence instances
+// that reached it, and blocks i+1..j are called only with block i (calls
+// made together, or only after block i). i when there is none.
+func (d *decomposer) optionalRun(blocks []block, i int, sv, vs []view) int {
+	if blocks[i].tau > 0 || i+1 >= len(blocks) {
+		return i
+	}
+	skips := 0
+	for k := range sv {
+		if sv[k].reached && !sv[k].present() && vs[k].origin+d.step < vs[k].stop {
+			skips++
+		}
+	}
+	if skips < minEvidence {
+		return i
+	}
+	j := i
+	for j+1 < len(blocks) && blocks[j+1].tau == 0 {
+		next := blocks[j+1].comps
+		ok := true
+		for k := range vs {
+			if hasAny(vs[k].calls, next) && !sv[k].present() {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			break
+		}
+		j++
+	}
+	return j
+}
+
+// mergeBlocks makes plain blocks i..j one block.
+func mergeBlocks(blocks []block, i, j int) []block {
+	var comps []int32
+	for _, b := range blocks[i : j+1] {
+		comps = append(comps, b.comps...)
+	}
+	slices.Sort(comps)
+	return slices.Replace(blocks, i, j+1, block{comps: comps})
 }
 
 // stepView returns the views of block i: its calls, and its origin (the

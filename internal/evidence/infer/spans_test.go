@@ -24,6 +24,11 @@ type tcall struct {
 	attrs, res                 map[string]string
 	skew                       float64 // ms, the callee's clock offset
 	down                       []string
+	// op names the server span (default: the peer's name, which names the
+	// component after its service alone); client names the client span
+	// (default "call PEER"); noPeer leaves out peer.service.
+	op, client string
+	noPeer     bool
 }
 
 // ttrace is a hand-made trace: the journey root, its calls, and optional
@@ -35,6 +40,10 @@ type ttrace struct {
 	// wrap puts the journey root under a generic root span "edge GET /"
 	// and a client span of it.
 	wrap bool
+	// noKinds leaves every span's kind unspecified; noStatus leaves out
+	// every status and error attribute (a cut or cancelled call keeps its
+	// error.type).
+	noKinds, noStatus bool
 }
 
 // base is the first trace's start (Unix ns).
@@ -68,6 +77,18 @@ func (tt ttrace) spans(i int) []trace.Span {
 	for _, c := range tt.calls {
 		out = append(out, c.spans(tid, root.SpanID, t0, next)...)
 	}
+	for k := range out {
+		s := &out[k]
+		if tt.noKinds {
+			s.Kind = trace.KindUnspecified
+		}
+		if tt.noStatus {
+			s.Error, s.StatusMessage = false, ""
+			if e := s.Attrs[trace.AttrErrorType]; e != "timeout" && e != "cancelled" {
+				delete(s.Attrs, trace.AttrErrorType)
+			}
+		}
+	}
 	return out
 }
 
@@ -75,13 +96,13 @@ func (tt ttrace) spans(i int) []trace.Span {
 // (with downstream calls), as requested.
 func (c tcall) spans(tid, parent string, t0 int64, next func() string) []trace.Span {
 	attrs := map[string]string{}
-	if c.peer != "" {
+	if c.peer != "" && !c.noPeer {
 		attrs[trace.AttrPeerService] = c.peer
 	}
 	for k, v := range c.attrs {
 		attrs[k] = v
 	}
-	cl := trace.Span{TraceID: tid, SpanID: next(), ParentID: parent, Service: "gateway", Name: "call " + c.peer,
+	cl := trace.Span{TraceID: tid, SpanID: next(), ParentID: parent, Service: "gateway", Name: cmpOr(c.client, "call "+c.peer),
 		Kind: trace.KindClient, Start: t0 + ms(c.start), End: t0 + ms(c.end), Attrs: attrs}
 	if c.orphan {
 		cl.ParentID = "ffffffffffffffff"
@@ -102,7 +123,7 @@ func (c tcall) spans(tid, parent string, t0 int64, next func() string) []trace.S
 		res[k] = v
 	}
 	d := math.Min(0.2, (c.end-c.start)/4)
-	srv := trace.Span{TraceID: tid, SpanID: next(), ParentID: cl.SpanID, Service: c.peer, Name: "handle",
+	srv := trace.Span{TraceID: tid, SpanID: next(), ParentID: cl.SpanID, Service: c.peer, Name: cmpOr(c.op, c.peer),
 		Kind: trace.KindServer, Start: t0 + ms(c.start+d+c.skew), End: t0 + ms(c.end-d+c.skew),
 		Error: c.errType == "500", Resource: res}
 	out = append(out, srv)

@@ -34,6 +34,10 @@ type Options struct {
 	// MaxExamples is the number of example trace IDs kept per component,
 	// node and domain (the lexicographically smallest); default 3.
 	MaxExamples int
+	// GroupBy is GroupByOperation (the default: a component is one
+	// operation of one service) or GroupByService (the operations of a
+	// service are one component).
+	GroupBy string
 	// MaxComponents bounds the distinct components of the selected
 	// journey; default DefaultMaxComponents. The decomposition relates
 	// every pair of components, so its time and memory grow with their
@@ -70,6 +74,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxComponents <= 0 {
 		o.MaxComponents = DefaultMaxComponents
 	}
+	if o.GroupBy != GroupByService {
+		o.GroupBy = GroupByOperation
+	}
 	return o
 }
 
@@ -89,8 +96,9 @@ type Candidate struct {
 
 // Model is the journey model inferred from traces.
 type Model struct {
-	// Journey is the selected operation.
-	Journey string
+	// Journey is the selected operation, Service the service of its root
+	// spans.
+	Journey, Service string
 	// Root is the inferred operator tree.
 	Root journey.Node
 	// Components are the tree's leaves with their evidence, sorted by name.
@@ -117,9 +125,17 @@ type Model struct {
 // Component is one leaf of the tree, with its evidence as the caller saw it
 // (client spans).
 type Component struct {
-	// Name is the component (peer.service, the callee's service name,
-	// db.system@server.address or server.address).
+	// Name is the component's name: SERVICE.OPERATION (SERVICE alone when
+	// the operation is named after the service, or when components are
+	// grouped by service), made of the characters a component name may
+	// hold.
 	Name string
+	// Service is the callee's service (its server spans' service.name,
+	// else peer.service, db.system@server.address or server.address) and
+	// Operation the operation called (rpc.method, the HTTP method and
+	// route, else the span name); Operation is "" when components are
+	// grouped by service.
+	Service, Operation string
 	// Kind is "service", "external_dependency" (never seen answering with
 	// a server span), "database" or "cache" (db.system redis or memcached).
 	Kind string
@@ -129,6 +145,11 @@ type Component struct {
 	Good, Total int
 	// Lower and Upper are the Wilson interval of Good/Total.
 	Lower, Upper float64
+	// Evidence says how the failures in Good/Total were found: by span
+	// status, error tags, HTTP or gRPC codes, or by truncation (an
+	// instance that stopped before a step the journey requires, with no
+	// failure recorded).
+	Evidence string
 	// Cut and Cancelled count the calls cut by a deadline and cancelled.
 	Cut, Cancelled int
 	// Bounds and Counts are the latency histogram of successful calls in
@@ -147,6 +168,9 @@ type Component struct {
 	P99, P99Lo, P99Hi float64
 	// Confidence is the evidence's confidence in [0, 1].
 	Confidence float64
+	// Telemetry is how its calls can be watched live (span metrics), nil
+	// when the spans do not name its service.
+	Telemetry *Telemetry
 	// Downstream are the dependencies the component was seen calling,
 	// sorted.
 	Downstream []string

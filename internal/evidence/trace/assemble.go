@@ -1,7 +1,9 @@
 package trace
 
 import (
+	"fmt"
 	"sort"
+	"strconv"
 
 	"github.com/emac-dev/emac/internal/limits"
 )
@@ -33,8 +35,10 @@ const minRecent = 1 << 16
 // A span whose trace and span IDs repeat those of a span of its open
 // trace (at-least-once export sends batches again) is dropped and counted
 // in Stats.Duplicates; a repeat that arrives after its trace was flushed
-// is not recognised, and shows as a reopened trace. LimitSpans bounds the
-// spans of one trace.
+// is not recognised, and shows as a reopened trace. The two halves of a
+// Zipkin shared span (a client and a server span with one ID) are not
+// repeats: the server half gets an ID of its own and becomes the client
+// half's child (Span.Shared). LimitSpans bounds the spans of one trace.
 type Assembler struct {
 	window   int
 	maxSpans int // 0: no bound
@@ -64,41 +68,141 @@ type AssemblerStats struct {
 
 type openTrace struct {
 	spans []Span
-	ids   map[string]struct{} // the span IDs, once there are more than linearIDs
-	last  int64               // arrival number of its latest span
+	ids   map[string]int   // span ID → index, once there are more than linearIDs
+	more  map[string][]int // further spans of a reused span ID (with ids)
+	last  int64            // arrival number of its latest span
 	order int64
+	dups  int // spans dropped as repeats
 }
 
 // linearIDs is the number of spans up to which a trace's span IDs are
 // searched linearly rather than kept in a set.
 const linearIDs = 16
 
-// has reports whether the trace holds a span with the ID id.
-func (t *openTrace) has(id string) bool {
+// find returns the index of the span with the ID id, −1 if none.
+func (t *openTrace) find(id string) int {
 	if t.ids != nil {
-		_, ok := t.ids[id]
-		return ok
+		if k, ok := t.ids[id]; ok {
+			return k
+		}
+		return -1
 	}
 	for i := range t.spans {
 		if t.spans[i].SpanID == id {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
-// add appends s, indexing the span IDs once the trace is long.
-func (t *openTrace) add(s *Span) {
+// add appends s unless it repeats a span of the trace (then it reports
+// false): a span with the same ID, role (client or server half) and
+// times. A server span whose ID is that of a client span of the trace,
+// or the reverse, is the other half of a Zipkin shared span: the server
+// half takes an ID of its own (sharedID) and the client half as parent.
+// Spans that share an ID but not their times (an ID reused, as by a
+// message delivered to several consumers) are all kept.
+func (t *openTrace) add(s *Span) bool {
+	k := t.find(s.SpanID)
+	if k < 0 {
+		t.push(s)
+		return true
+	}
+	own := sharedID(s.SpanID)
+	for _, j := range t.withID(s.SpanID, own) {
+		if o := &t.spans[j]; serverRole(o) == serverRole(s) && o.Start == s.Start && o.End == s.End {
+			t.dups++
+			return false
+		}
+	}
+	o := &t.spans[k]
+	if serverRole(o) == serverRole(s) || t.find(own) >= 0 {
+		t.push(s) // a reused ID
+		return true
+	}
+	id := s.SpanID
+	if serverRole(o) {
+		o.SpanID, o.ParentID, o.Shared = own, id, true
+		if t.ids != nil {
+			t.ids[own] = k
+		}
+		t.push(s)
+		if t.ids != nil {
+			t.ids[id] = len(t.spans) - 1
+		}
+		return true
+	}
+	h := *s
+	h.SpanID, h.ParentID, h.Shared = own, id, true
+	t.push(&h)
+	return true
+}
+
+// withID returns the indices of the spans whose ID is id or shared (a
+// shared server half's own ID).
+func (t *openTrace) withID(id, shared string) []int {
+	var out []int
+	if t.ids == nil {
+		for i := range t.spans {
+			if t.spans[i].SpanID == id || t.spans[i].SpanID == shared {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	for _, x := range []string{id, shared} {
+		if k, ok := t.ids[x]; ok && t.spans[k].SpanID == x {
+			out = append(out, k)
+		}
+		out = append(out, t.more[x]...)
+	}
+	return out
+}
+
+// push appends s, indexing the span IDs once the trace is long.
+func (t *openTrace) push(s *Span) {
 	t.spans = append(t.spans, *s)
 	switch {
 	case t.ids != nil:
-		t.ids[s.SpanID] = struct{}{}
+		t.index(len(t.spans) - 1)
 	case len(t.spans) > linearIDs:
-		t.ids = make(map[string]struct{}, 2*len(t.spans))
+		t.ids = make(map[string]int, 2*len(t.spans))
 		for i := range t.spans {
-			t.ids[t.spans[i].SpanID] = struct{}{}
+			t.index(i)
 		}
 	}
+}
+
+// index records span i in ids (or more, when its ID is taken).
+func (t *openTrace) index(i int) {
+	id := t.spans[i].SpanID
+	if k, ok := t.ids[id]; ok && t.spans[k].SpanID == id {
+		if t.more == nil {
+			t.more = map[string][]int{}
+		}
+		t.more[id] = append(t.more[id], i)
+		return
+	}
+	t.ids[id] = i
+}
+
+// serverRole reports whether s answers a call: a server span or the
+// server half of a shared span.
+func serverRole(s *Span) bool { return s.Shared || s.Kind == KindServer }
+
+// sharedID is the span ID given to the server half of a shared span
+// whose ID is id (16 lower-case hex digits): id with its bits mixed by a
+// constant, never id itself.
+func sharedID(id string) string {
+	v, err := strconv.ParseUint(id, 16, 64)
+	if err != nil {
+		return id + "s"
+	}
+	w := v ^ 0x9e3779b97f4a7c15
+	if w == 0 {
+		w = 1
+	}
+	return fmt.Sprintf("%016x", w)
 }
 
 type queued struct {
@@ -131,11 +235,7 @@ func (a *Assembler) LimitSpans(n int) { a.maxSpans = max(n, 0) }
 // trace would exceed the LimitSpans bound. A repeated span is dropped.
 func (a *Assembler) Add(s *Span) error {
 	t := a.open[s.TraceID]
-	if t != nil && t.has(s.SpanID) {
-		a.stats.Duplicates++
-		return nil
-	}
-	if t != nil && a.maxSpans > 0 && len(t.spans) >= a.maxSpans {
+	if t != nil && a.maxSpans > 0 && len(t.spans) >= a.maxSpans && t.find(s.SpanID) < 0 {
 		return &limits.Error{What: "trace " + s.TraceID, Limit: int64(a.maxSpans), Unit: "spans", Flag: limits.FlagSpansPerTrace}
 	}
 	a.n++
@@ -149,7 +249,11 @@ func (a *Assembler) Add(s *Span) error {
 		a.open[s.TraceID] = t
 		a.stats.MaxOpen = max(a.stats.MaxOpen, len(a.open))
 	}
-	t.add(s)
+	if !t.add(s) {
+		a.stats.Duplicates++
+		a.n--
+		return nil
+	}
 	t.last = a.n
 	a.queue = append(a.queue, queued{s.TraceID, a.n})
 	return a.expire()

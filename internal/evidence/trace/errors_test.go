@@ -25,7 +25,7 @@ func TestStructuralErrors(t *testing.T) {
 			`in:3:1: want an OTLP object {"resourceSpans":[…]}, found "["`},
 		{"otlp trailing garbage", "{\"resourceSpans\":[]} x", "in:1:22: invalid character 'x' looking for beginning of value"},
 		{"otlp null", `{"resourceSpans": null}`, ""},
-		{"jaeger data not array", `{"data": {"traceID": "1"}}`, `in:1:10: data: want "[", found "{"`},
+		{"jaeger data not array", `{"data": "x"}`, `in:1:10: data: want "[", found string "x"`},
 		{"jaeger unterminated string", "{\"data\": [{\"traceID\": \"1}]}", "in:1:28: unexpected end of input"},
 		{"zipkin missing comma", "[\n {\"traceId\": \"a\"}\n {\"id\": \"b\"}]",
 			"in:3:2: expected comma after array element"},

@@ -18,7 +18,8 @@ const (
 	// big-endian integer (the collector file exporter's proto format).
 	FormatOTLPProto = "otlp-proto"
 	// FormatJaeger is the Jaeger query API / UI JSON export
-	// ({"data":[trace, …]}).
+	// ({"data":[trace, …]}), a trace saved alone ({"traceID", "spans",
+	// "processes"}), or an array of traces or of spans.
 	FormatJaeger = "jaeger"
 	// FormatZipkin is Zipkin v2 JSON: an array of spans.
 	FormatZipkin = "zipkin"
@@ -51,8 +52,11 @@ var (
 )
 
 // Detect names the format of a file from its first bytes: a gzip or zstd
-// magic number; a JSON object whose first key is "data" (Jaeger) or
-// anything else (OTLP JSON, "resourceSpans"); a JSON array (Zipkin);
+// magic number; a JSON object whose first key is "data", "traceID",
+// "spans" or "processes" (Jaeger) or anything else (OTLP JSON,
+// "resourceSpans"); a JSON array whose first element's first key is
+// "traceID", "spans", "processes" or "spanID" (Jaeger traces or spans),
+// any other JSON array (Zipkin);
 // OTLP protobuf when the first byte is 0x0A (field 1 of TracesData,
 // length-delimited) or a non-zero 4-byte length prefix is followed by
 // 0x0A or a zstd frame (the file exporter's framing). A protobuf
@@ -112,7 +116,7 @@ func jsonHead(text []byte) string {
 	}
 	switch t1 {
 	case json.Delim('{'):
-		if key, ok := t2.(string); ok && key == "data" {
+		if key, ok := t2.(string); ok && (key == "data" || jaegerTraceKeys[key]) {
 			return FormatJaeger
 		}
 		if _, ok := t2.(string); ok || t2 == json.Delim('}') {
@@ -123,6 +127,9 @@ func jsonHead(text []byte) string {
 			return FormatZipkin
 		}
 		if t3, err := dec.Token(); err == nil && t2 == json.Delim('{') {
+			if key, ok := t3.(string); ok && jaegerTraceKeys[key] {
+				return FormatJaeger // Jaeger traces or spans (Zipkin's keys are traceId, id)
+			}
 			if _, ok := t3.(string); ok || t3 == json.Delim('}') {
 				return FormatZipkin
 			}

@@ -58,65 +58,164 @@ const (
 	tagStatusDesc = "otel.status_description"
 )
 
-// readJaeger reads {"data":[trace, …]} documents, one trace at a time;
-// base is the offset of r in the input.
+// jaegerTraceKeys are the keys that open a Jaeger trace object (the
+// first key of a trace saved alone).
+var jaegerTraceKeys = map[string]bool{"traceID": true, "spans": true, "processes": true, "spanID": true}
+
+// readJaeger reads the forms Jaeger traces are saved in: query API
+// documents {"data":[trace, …]} (or {"data": trace}), one trace object
+// alone ({"traceID", "spans", "processes"}, as the UI downloads it), and
+// arrays of traces or of spans with their process inlined; base is the
+// offset of r in the input.
 func readJaeger(in *input, r io.Reader, base int64) error {
 	w := newJSONWalker(in, r, base)
 	return w.values(func(first json.Token, off int64) error {
-		if first != json.Delim('{') {
-			return in.errorAt(off, fmt.Errorf(`want a Jaeger object {"data":[…]}, found %s`, describe(first)))
+		switch first {
+		case json.Delim('['):
+			return jaegerArray(in, w)
+		case json.Delim('{'):
+			return jaegerObject(in, w, off)
 		}
-		return w.object(func(key string) (bool, error) {
-			if key != "data" {
-				return false, nil
+		return in.errorAt(off, fmt.Errorf(`want a Jaeger object {"data":[…]} or a trace {"traceID", "spans", "processes"}, found %s`, describe(first)))
+	})
+}
+
+// jaegerArray reads the elements of a top-level array (its '[' read):
+// traces, or spans with their process inlined.
+func jaegerArray(in *input, w *jsonWalker) error {
+	for w.dec.More() {
+		raw, off, err := w.raw()
+		if err != nil {
+			return err
+		}
+		if err := jaegerElement(in, raw, off); err != nil {
+			return err
+		}
+	}
+	return w.expect(']', "array of traces")
+}
+
+// jaegerObject reads a top-level object (its '{' read at off): a query
+// API document, whose "data" is an array of traces or one trace, or one
+// trace saved alone, whose members are gathered and read at its end.
+func jaegerObject(in *input, w *jsonWalker, off int64) error {
+	var spans, procs jsonValue
+	alone := false
+	err := w.object(func(key string) (bool, error) {
+		switch {
+		case key == "data":
+			if w.peek() == '{' {
+				raw, off, err := w.raw()
+				if err != nil {
+					return true, err
+				}
+				return true, jaegerElement(in, raw, off)
 			}
 			return true, w.array("data", func(raw json.RawMessage, off int64) error {
 				return jaegerElement(in, raw, off)
 			})
-		})
+		case key == "spans" || key == "processes":
+			raw, voff, err := w.raw()
+			if key == "spans" {
+				spans = jsonValue{raw: raw, off: voff}
+			} else {
+				procs = jsonValue{raw: raw, off: voff}
+			}
+			alone = true
+			return true, err
+		case jaegerTraceKeys[key]:
+			alone = true
+		}
+		return false, nil
 	})
+	if err != nil || !alone {
+		return err
+	}
+	if spans.raw == nil {
+		in.warn(off, "Jaeger trace object without spans")
+		return nil
+	}
+	return jaegerTraceValues(in, spans, procs)
 }
 
-// jaegerElement emits the spans of one trace (raw, at offset off). If
-// the trace does not decode, jaegerParts takes over.
+// peek returns the next byte of the stream that is not white space or a
+// separator, 0 when it cannot be seen.
+func (w *jsonWalker) peek() byte {
+	w.dec.More()
+	var head [64]byte
+	n, _ := io.ReadFull(w.dec.Buffered(), head[:])
+	for _, c := range head[:n] {
+		if c != ':' && c != ',' && c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return c
+		}
+	}
+	return 0
+}
+
+// jaegerElement emits the spans of one trace (raw, at offset off), or one
+// span whose process is inlined. If the trace does not decode,
+// jaegerParts takes over.
 func jaegerElement(in *input, raw json.RawMessage, off int64) error {
 	el := jsonValue{raw: raw, off: off}
 	var tr jaegerTrace
-	if err := json.Unmarshal(raw, &tr); err == nil {
-		procs := map[string]*jaegerResource{}
-		for id, p := range tr.Processes {
-			procs[id] = newJaegerResource(p)
-		}
-		var spans []jsonValue // found when a span is skipped
-		for i := range tr.Spans {
-			where := func() int64 {
-				if spans == nil {
-					sv, _ := member(el, "spans")
-					spans, _ = items(sv)
-				}
-				if i < len(spans) {
-					return spans[i].off
-				}
-				return off
+	if err := json.Unmarshal(raw, &tr); err == nil && tr.Spans == nil {
+		if sv, ok := member(el, "spanID"); ok && kindOf(sv.raw) == "a string" {
+			var sp jaegerSpan
+			if err := json.Unmarshal(raw, &sp); err == nil {
+				return in.emit(fromJaeger(&sp, nil), off)
 			}
-			if err := in.emitAt(fromJaeger(&tr.Spans[i], procs), where); err != nil {
-				return err
-			}
+			p := typeProblem("span", el, err)
+			in.skip(p.off, "span skipped: "+p.msg)
+			return nil
 		}
-		return nil
 	}
-	return jaegerParts(in, el)
-}
-
-// jaegerParts decodes a trace's processes and spans one by one, skipping
-// the bad ones, each reported at the value at fault.
-func jaegerParts(in *input, el jsonValue) error {
 	if _, ok := members(el); !ok {
 		in.skip(el.off, "trace skipped: want an object, got "+kindOf(el.raw))
 		return nil
 	}
+	pv, _ := member(el, "processes")
+	sv, _ := member(el, "spans")
+	return jaegerTraceValues(in, sv, pv)
+}
+
+// jaegerTraceValues emits the spans of one trace given its "spans" and
+// "processes" values (either may be missing: nil raw). When they do not
+// decode, jaegerParts takes over.
+func jaegerTraceValues(in *input, sv, pv jsonValue) error {
+	var spans []jaegerSpan
+	var ps map[string]jaegerProcess
+	okSpans := sv.raw == nil || json.Unmarshal(sv.raw, &spans) == nil
+	okProcs := pv.raw == nil || json.Unmarshal(pv.raw, &ps) == nil
+	if !okSpans || !okProcs {
+		return jaegerParts(in, pv, sv)
+	}
 	procs := map[string]*jaegerResource{}
-	if pv, ok := member(el, "processes"); ok && kindOf(pv.raw) != "null" {
+	for id, p := range ps {
+		procs[id] = newJaegerResource(p)
+	}
+	var placed []jsonValue // found when a span is skipped
+	for i := range spans {
+		where := func() int64 {
+			if placed == nil {
+				placed, _ = items(sv)
+			}
+			if i < len(placed) {
+				return placed[i].off
+			}
+			return sv.off
+		}
+		if err := in.emitAt(fromJaeger(&spans[i], procs), where); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// jaegerParts decodes a trace's processes and spans one by one, skipping
+// the bad ones, each reported at the value at fault.
+func jaegerParts(in *input, pv, sv jsonValue) error {
+	procs := map[string]*jaegerResource{}
+	if pv.raw != nil && kindOf(pv.raw) != "null" {
 		ms, ok := members(pv)
 		if !ok {
 			in.warn(pv.off, wrong("processes", pv, "an object").msg+"; ignored")
@@ -131,8 +230,7 @@ func jaegerParts(in *input, el jsonValue) error {
 			procs[m.key] = newJaegerResource(p)
 		}
 	}
-	sv, ok := member(el, "spans")
-	if !ok || kindOf(sv.raw) == "null" {
+	if sv.raw == nil || kindOf(sv.raw) == "null" {
 		return nil
 	}
 	spans, ok := items(sv)

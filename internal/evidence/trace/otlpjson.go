@@ -19,7 +19,8 @@ const (
 )
 
 // readOTLPJSON reads OTLP JSON: one {"resourceSpans":[…]} object or a
-// sequence of them (JSON Lines). The spans of each resourceSpans element
+// sequence of them (JSON Lines), each possibly wrapped in {"result": …}
+// as the Jaeger v3 query API returns it. The spans of each resourceSpans element
 // are decoded by pdata in batches, wrapped as {"resourceSpans":[{resource,
 // scopeSpans:[{scope, spans:[batch]}]}]}.
 func readOTLPJSON(in *input, r io.Reader, base int64) error {
@@ -29,15 +30,31 @@ func readOTLPJSON(in *input, r io.Reader, base int64) error {
 		if first != json.Delim('{') {
 			return in.errorAt(off, fmt.Errorf(`want an OTLP object {"resourceSpans":[…]}, found %s`, describe(first)))
 		}
-		return w.object(func(key string) (bool, error) {
-			if key != "resourceSpans" && key != "resource_spans" {
-				return false, nil
-			}
+		return otlpDocument(w, e, 0)
+	})
+}
+
+// otlpDocument walks the members of an OTLP JSON object (its '{' read):
+// resourceSpans, or "result" holding the document as the Jaeger v3 query
+// API wraps it.
+func otlpDocument(w *jsonWalker, e *otlpElement, depth int) error {
+	return w.object(func(key string) (bool, error) {
+		switch key {
+		case "resourceSpans", "resource_spans":
 			return true, w.each(key, func(off int64) error {
 				e.reset(off)
 				return e.read()
 			})
-		})
+		case "result":
+			if depth > 0 || w.peek() != '{' {
+				return false, nil
+			}
+			if _, err := w.inner(); err != nil {
+				return true, err
+			}
+			return true, otlpDocument(w, e, depth+1)
+		}
+		return false, nil
 	})
 }
 

@@ -65,6 +65,11 @@ type Span struct {
 	Kind     Kind
 	Start    int64
 	End      int64
+	// Shared is true for the server half of a Zipkin span shared by client
+	// and server (Zipkin v2 "shared": true, or a server span whose ID
+	// repeats its client's): an Assembler gives it an ID of its own and
+	// makes it the client half's child.
+	Shared bool
 	// Error is true when the span's status is an error.
 	Error         bool
 	StatusMessage string

@@ -20,6 +20,7 @@ type zipkinSpan struct {
 	LocalEndpoint  *zipkinEndpoint            `json:"localEndpoint,omitempty"`
 	RemoteEndpoint *zipkinEndpoint            `json:"remoteEndpoint,omitempty"`
 	Tags           map[string]json.RawMessage `json:"tags,omitempty"`
+	Shared         bool                       `json:"shared,omitempty"`
 }
 
 type zipkinEndpoint struct {
@@ -103,6 +104,14 @@ func fromZipkin(zs *zipkinSpan) *Span {
 	if k := parseKind(zs.Kind); k != KindUnspecified {
 		s.Kind = k
 	}
+	if zs.Shared {
+		// The server half of a span shared with its client (Zipkin
+		// v1 style): the assembler gives it an ID of its own.
+		s.Shared = true
+		if s.Kind == KindUnspecified {
+			s.Kind = KindServer
+		}
+	}
 	return s
 }
 
@@ -141,7 +150,7 @@ func toZipkin(s *Span) zipkinSpan {
 	zs := zipkinSpan{
 		TraceID: s.TraceID, ParentID: s.ParentID, ID: s.SpanID, Name: s.Name,
 		Timestamp: s.Start / 1000, Duration: s.End/1000 - s.Start/1000,
-		Tags: map[string]json.RawMessage{},
+		Tags: map[string]json.RawMessage{}, Shared: s.Shared,
 	}
 	switch s.Kind {
 	case KindClient, KindServer, KindProducer, KindConsumer:

@@ -139,9 +139,10 @@ func (b *builder) journey(w string) (opt, pess string, inter []rulefmt.Rule, err
 	if err != nil {
 		return "", "", nil, err
 	}
-	if o.isConst() || p.isConst() {
-		return "", "", nil, errors.New("the journey SLI does not depend on any telemetry")
-	}
+	// A bound can fold to a number although the leaves are live (A− is 0
+	// when a held late fraction exceeds what the primary can deliver): the
+	// record is then that constant as a vector.
+	o, p = constVector(o), constVector(p)
 	c := newCutter(b.in.Journey.Name, w, b.paths, b.in.SplitBytes)
 	oe, pe := c.count(o.e), c.count(p.e)
 	oe = c.run(oe, forOptimistic)
@@ -154,6 +155,14 @@ func (b *builder) journey(w string) (opt, pess string, inter []rulefmt.Rule, err
 	}
 	pess, err = reparse(pe)
 	return opt, pess, inter, err
+}
+
+// constVector returns v, a constant as vector(c).
+func constVector(v val) val {
+	if v.isConst() {
+		return vec(promql.Call("vector", promql.Num(v.c)))
+	}
+	return v
 }
 
 // reparse is promql.Reparse with the length limit of every emitted

@@ -40,7 +40,19 @@ func (l *latency) result(t *tree) *LatencyResult {
 	free := l.free
 	res.BoundAvailability = l.upMass
 	res.UpperConfidenceSeconds = l.read(func(s *leafSet) *pass { return newPass(s, dist.Lower, nil) }, l.lowerRoot, res.ConfidenceAvailability, "upper confidence", &notes)
-	res.UpperBoundSeconds = l.read(classLowerPass, free, res.BoundAvailability, "upper bound", &notes)
+	var boundNotes assumptions
+	res.UpperBoundSeconds = l.read(classLowerPass, free, res.BoundAvailability, "upper bound", &boundNotes)
+	if tb := l.tailBound(max(free.Mass, t.minus[root])); tb < res.UpperBoundSeconds {
+		res.UpperBoundSeconds = tb
+		boundNotes = assumptions{}
+		boundNotes.add(tailNote(l.q))
+	}
+	for _, n := range boundNotes.list {
+		notes.add(n)
+	}
+	// The bound holds for every law of the class, the independent one
+	// included.
+	res.UpperConfidenceSeconds = min(res.UpperConfidenceSeconds, res.UpperBoundSeconds)
 	res.Curves = LatencyCurves{
 		Estimate:   conditional(est.V, est.Mass),
 		Confidence: conditional(l.lowerRoot.V, res.ConfidenceAvailability),

@@ -21,7 +21,7 @@ import (
 // finite in at least 90 % of the journeys that succeed often enough to
 // have a p99.
 func TestEngineUpperBound(t *testing.T) {
-	journeys := testenv.Size(t, 200, 150)
+	journeys := testenv.Size(t, 200, 60)
 	samples := testenv.Size(t, 200_000, 40_000)
 	r := rand.New(rand.NewPCG(11, 3))
 	finite, checked := 0, 0

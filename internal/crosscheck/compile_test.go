@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/emac-dev/emac/internal/compute"
@@ -52,10 +54,19 @@ func TestEngineJourneysCompile(t *testing.T) {
 		ruleFiles, testFiles = append(ruleFiles, rf), append(testFiles, tf)
 	}
 	runPromtool(t, promtool, dir, append([]string{"check", "rules"}, ruleFiles...))
-	// In chunks, so that a failure names few files.
-	for lo := 0; lo < len(testFiles); lo += 25 {
-		runPromtool(t, promtool, dir, append([]string{"test", "rules"}, testFiles[lo:min(lo+25, len(testFiles))]...))
+	// In chunks, so that a failure names few files, one per core at a
+	// time.
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for lo := 0; lo < len(testFiles); lo += 20 {
+		chunk := testFiles[lo:min(lo+20, len(testFiles))]
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			runPromtool(t, promtool, dir, append([]string{"test", "rules"}, chunk...))
+		})
 	}
+	wg.Wait()
 	t.Logf("%d journeys compiled and reproduced by promtool within %g (%d with a documented lower bound)",
 		len(testFiles), prom.Tolerance, lowerBounds)
 }

@@ -38,19 +38,49 @@ func newDiscoverCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "discover --traces F... [--k8s DIR] [--mesh DIR] [--journey OP] -o MODEL",
 		Short: "Propose a journey model from traces, Kubernetes manifests and Istio routing",
-		Long: `discover reads distributed traces — OTLP JSON or protobuf, Jaeger JSON, Zipkin
-v2 JSON; files or directories, gzip accepted, the format detected from the
-content — groups them into traces with bounded memory, and infers the
-journey rooted at the spans of operation OP: its operator tree (series,
-parallel, conditional branches with their probabilities, races and hedges,
-k-of-n, timeouts with fallback, retries), each component's success counts
-and latency histogram as its caller saw them, and failure-domain
-hypotheses from resource attributes (zone, region, cluster, node, host) and
-shared downstream dependencies. --k8s adds hypotheses from Deployments and
-StatefulSets (zone/node pinning, spread constraints, namespaces); --mesh
-reads Istio VirtualServices (weights, timeouts, retries) as routing
-evidence. Every element carries a confidence and its provenance (sources,
-trace counts, example trace IDs, time window).
+		Long: `discover reads distributed traces — OTLP JSON or protobuf, Jaeger JSON,
+Zipkin v2 JSON; files or directories, gzip or zstd accepted, the format
+detected from the content — groups them into traces with bounded memory,
+and infers the journey rooted at the spans of operation OP: its operator
+tree (series, parallel, conditional branches with their probabilities,
+races and hedges, k-of-n, timeouts with fallback, retries), each
+component's success counts and latency histogram as its caller saw them,
+and failure-domain hypotheses from resource attributes (zone, region,
+cluster, node, host) and shared downstream dependencies. --k8s adds
+hypotheses from Deployments and StatefulSets (zone/node pinning,
+nodeSelector, affinity, spread constraints, namespaces); --mesh reads
+Istio VirtualServices (weights, timeouts, retries) and DestinationRules
+as routing evidence. Every element carries a confidence and its
+provenance (sources, trace counts, example trace IDs, time window).
+
+Components are operations: SERVICE.OPERATION (the operation from
+rpc.service/rpc.method, http.route, db.operation or the span name), with
+service and operation kept as fields and, where the attributes allow, the
+PromQL a span-metrics connector would give (telemetry); --group-by service
+folds a service's operations into one component. A component's good/total
+counts failures from span status (OTLP status, otel.status_code, Jaeger
+error=true, Zipkin error tag), HTTP 5xx and gRPC codes; when an instance
+records none of these and stops before a step the tree requires, it counts
+as a failure of the last call it made (truncation), never as a skipped
+branch. Its failureEvidence says which method gave the counts. A race
+loser whose cancelled span closes a little after the winner's answer
+(asynchronous cancellation) is still a race loser: the tolerance is learnt
+from the data and stated in spec.confidence.notes, with the other notes of
+inference (span kinds inferred when absent, duplicates dropped, calls
+without client spans). Optional calls always made together are one Cond
+branch, and a Cond's probability is among the instances that reached it.
+--k8s and --mesh findings that do not become domains or edges are listed
+in spec.notes, each with its kind, FILE:LINE and components: objects that
+resolve to no component, faults, header matches, conflicting routes,
+DestinationRule policies, weights that do not sum to 100, declared splits
+the traces contradict.
+
+Traces are grouped whole whatever the order of the files (by trace, by
+service, hours apart): spans are encoded compactly and spilled to
+--spill-dir beyond 64 MiB, so no trace is ever split. --window streams
+through a sliding window of spans instead (no disk); a trace whose
+spans lie further apart is split, and then no model is written (exit 2)
+unless --allow-split, which writes it from the pieces with a note.
 
 OP is "SERVICE OPERATION" or an operation name alone; it selects the
 sub-trees rooted at spans of that operation wherever they occur. Without
@@ -60,15 +90,20 @@ The model is written to -o MODEL (atomically) as a DiscoveredJourneyModel;
 compare it with the accepted one with 'emac diff PATH --model MODEL'.
 Malformed input stops with file and position; individual bad spans are
 skipped and counted; a span read again (the same trace and span IDs, as
-at-least-once export repeats batches) is dropped with a warning. Input that
-is none of the formats stops at once. Memory: the reader streams (one OTLP
-resourceSpans element, Jaeger trace or Zipkin span at a time); the journey
-instances are kept for inference, a few hundred bytes each, under a soft
-limit of 512 MiB (GOMEMLIMIT overrides it). Every input is bounded: each
-trace file by --max-trace-bytes after decompression, each trace by
---max-spans-per-trace, each manifest or mesh file by --max-file-bytes,
-the journey's distinct components by --max-components; going over one
-stops with a message naming it. Exit 0 when the model (or the list) was
+at-least-once export repeats batches) is dropped, counted and noted. Input
+that is none of the formats stops at once; input that yields no spans, or a
+journey whose instances make no calls, is refused with the reason (the
+format each file was read as; missing kinds, parents or client spans).
+Memory: the reader streams (one OTLP resourceSpans element, Jaeger trace
+or Zipkin span at a time) and grouping holds 64 MiB of spans; the journey
+instances are kept for inference, a few hundred bytes each, and inference
+takes about 1.5 kB an instance at its peak (0.7 GiB for the 500,000
+requests of 1 GiB of checkout traces), under a soft limit of 512 MiB
+(GOMEMLIMIT overrides it). Every input is bounded: each trace file by
+--max-trace-bytes after decompression, each trace by
+--max-spans-per-trace, each manifest or mesh file by --max-file-bytes, the
+journey's distinct components by --max-components; going over one stops
+with a message naming it. Exit 0 when the model (or the list) was
 produced, 2 on bad input.`,
 		Example: `  emac simulate examples/checkout --emit-traces traces.jsonl
   emac discover --traces traces.jsonl
@@ -209,7 +244,9 @@ func (e *env) readTraces(f discoverFlags, lim limits.Limits, b *infer.Builder) e
 		b.NoteDuplicates(dups)
 	}
 	if reopened > 0 {
-		msg := fmt.Sprintf("%d traces were split because their spans lay more than --window %d spans apart", reopened, f.window)
+		// The assembler recognises a split trace only while it remembers
+		// the trace's flushed ID: the count is a lower bound.
+		msg := fmt.Sprintf("at least %d traces were split because their spans lay more than --window %d spans apart (%d pieces handed on)", reopened, f.window, traces)
 		if !f.allowSplit {
 			return fmt.Errorf("%s: a model from their pieces would be wrong; leave out --window to group whole traces (spilling to disk when they do not fit in memory), raise it, or pass --allow-split", msg)
 		}

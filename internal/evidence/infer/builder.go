@@ -169,9 +169,10 @@ func (b *Builder) NoteDuplicates(n int) {
 	b.notes[fmt.Sprintf("%d repeated spans (the same trace and span IDs, as at-least-once export repeats them) were dropped", n)]++
 }
 
-// NoteSplit records that n traces were added in pieces.
+// NoteSplit records that at least n traces were added in pieces (a
+// lower bound: an assembler recognises only the recently flushed traces).
 func (b *Builder) NoteSplit(n int) {
-	b.notes[fmt.Sprintf("%d traces were read in pieces (split by the assembler's window): their instances are incomplete", n)]++
+	b.notes[fmt.Sprintf("at least %d traces were read in pieces (split by the assembler's window): their instances are incomplete", n)]++
 }
 
 func (b *Builder) source(src string) int32 {

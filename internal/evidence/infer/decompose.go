@@ -90,13 +90,19 @@ type callRef struct {
 // stoppable reports whether the Series seen in view v may have stopped
 // before the steps it skipped at its end: no call of the view failed or
 // was cut (that would explain it), and the view is a branch (which runs
-// until it ends or is cancelled), or it is at the journey's end and its
-// instance may have stopped there (stopMode).
+// until it ends or is cancelled) whose last call may have failed
+// silently, or it is at the journey's end and its instance may have
+// stopped there (stopMode). A branch whose last call said it succeeded
+// (its outcome recorded, or its component's spans recording outcomes)
+// did not stop: it left its last steps out (a skip branch).
 func (d *decomposer) stoppable(v *view) bool {
 	if explained(v.calls) || slices.ContainsFunc(v.calls, func(c call) bool { return c.st != stOK }) {
 		return false
 	}
 	if v.branch {
+		if j := lastCall(v.calls); j >= 0 && (v.calls[j].known || d.trusted[v.calls[j].comp]) {
+			return false
+		}
 		return v.stop == never || lastEnd(v.calls)+d.step < v.stop
 	}
 	in := &d.insts[v.in]

@@ -388,3 +388,94 @@ func TestDefect10Honesty(t *testing.T) {
 		}
 	})
 }
+
+// TestDefect7NoCallsExplained: a journey whose instances make no calls is
+// refused with what the spans lacked — kinds, parents, client spans — not
+// a bare "make no calls" (it gave no hint that kinds were missing).
+func TestDefect7NoCallsExplained(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// The span below the root: its kind (the root's too, but for
+		// client and internal children: a server root), whether it
+		// names the root as parent, its service.
+		kind    trace.Kind
+		parent  bool
+		service string
+		want    string
+	}{
+		{"no kinds, one service", trace.KindUnspecified, true, "gateway", "have no span kinds"},
+		{"no parents", trace.KindClient, false, "payment", "no span names a parent"},
+		{"kinds, no call", trace.KindInternal, true, "gateway", "no span is a client or producer span"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewBuilder(Options{Journey: "gateway checkout"})
+			for i := range 20 {
+				tid := fmt.Sprintf("%032x", i+1)
+				t0 := base + int64(i)*int64(1e9)
+				root := trace.Span{TraceID: tid, SpanID: fmt.Sprintf("%016x", 2*i+1), Service: "gateway", Name: "checkout",
+					Kind: tc.kind, Start: t0, End: t0 + ms(20)}
+				if tc.kind == trace.KindClient || tc.kind == trace.KindInternal {
+					root.Kind = trace.KindServer
+				}
+				child := trace.Span{TraceID: tid, SpanID: fmt.Sprintf("%016x", 2*i+2), Service: tc.service, Name: "work",
+					Kind: tc.kind, Start: t0 + ms(1), End: t0 + ms(9)}
+				if tc.parent {
+					child.ParentID = root.SpanID
+				}
+				b.Add("hand-made", []trace.Span{root, child})
+			}
+			_, err := b.Model()
+			if err == nil || !strings.Contains(err.Error(), "make no calls") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one saying the instances make no calls and %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestDefect2OptionalTailOfABranch: truncation must not swallow optional
+// calls. In a Parallel branch Series(a, Cond(0.6; b, skip)), the
+// requests that leave b out did not stop there when a says it succeeded
+// — by its HTTP code, or because a's spans record failures when there
+// are some — so b is a skip branch. Reading those requests as silent
+// failures of a gave Series(a, b) in 8 of issue 5's 200 fresh random
+// round trips (185/200, down from 193/200).
+func TestDefect2OptionalTailOfABranch(t *testing.T) {
+	const want = "Parallel(Series(a, Cond(0.6; b, skip)), c)"
+	for _, tc := range []struct {
+		name string
+		// call adds to a's client span of request i what it records.
+		call func(i int, a *tcall) bool // reports whether request i failed
+	}{
+		{"HTTP codes", func(i int, a *tcall) bool {
+			a.attrs = map[string]string{"http.response.status_code": "200"}
+			return false
+		}},
+		{"failures by status", func(i int, a *tcall) bool {
+			if i%50 == 3 {
+				a.errType = "500"
+				return true
+			}
+			return false
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var traces [][]trace.Span
+			for i := range 1000 {
+				a := tcall{peer: "a", end: lat(i, "a", 2, 9)}
+				failed := tc.call(i, &a)
+				calls := []tcall{a}
+				if i%5 < 3 && !failed {
+					b := a.end + 0.1
+					calls = append(calls, tcall{peer: "b", start: b, end: b + lat(i, "b", 2, 9)})
+				}
+				calls = append(calls, tcall{peer: "c", start: 0.05, end: 0.05 + lat(i, "c", 15, 30)})
+				traces = append(traces, ttrace{op: "checkout", failed: failed, calls: calls}.spans(i))
+			}
+			m := buildModel(t, Options{Journey: "checkout"}, traces...)
+			checkShape(t, m, want)
+			if c := component(m, "a"); c != nil && strings.Contains(c.Evidence, "truncation") {
+				t.Errorf("a: failures from truncation: %s", c.Evidence)
+			}
+		})
+	}
+}

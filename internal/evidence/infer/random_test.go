@@ -109,7 +109,7 @@ func TestRoundTripRandom(t *testing.T) {
 			t.Errorf("%s: %.3f, want at least %.2f", what, got, min)
 		}
 	}
-	check("structure success rate", rate(tl.structure, tl.journeys), 0.9)
+	check("structure success rate", rate(tl.structure, tl.journeys), 0.95)
 	check("parameter success rate", rate(tl.params, tl.journeys), 0.9)
 	check("domain success rate", rate(tl.domains, tl.journeys), 0.95)
 	check("Cond probability coverage", rate(tl.condIn, tl.condN), 0.9)

@@ -55,7 +55,8 @@ func cmpString(a, b string) int {
 
 // TestGrouper groups spans given in any order into whole traces, in
 // memory and spilled to disk (split again when a partition is large),
-// and drops repeated spans.
+// drops repeated spans, and names the file of each trace's root span as
+// its source.
 func TestGrouper(t *testing.T) {
 	const n, k = 500, 7
 	for _, order := range []string{"trace", "service", "random"} {
@@ -64,10 +65,14 @@ func TestGrouper(t *testing.T) {
 				dir := t.TempDir()
 				g := NewGrouper(GroupOptions{Dir: dir, MemoryBytes: mem})
 				in := groupInput(n, k, order)
+				rootSrc := map[string]string{}
 				for i := range in {
 					src := "a.json"
 					if i%2 == 1 {
 						src = "b.json"
+					}
+					if in[i].ParentID == "" {
+						rootSrc[in[i].TraceID] = src
 					}
 					if err := g.Add(src, &in[i]); err != nil {
 						t.Fatal(err)
@@ -89,6 +94,9 @@ func TestGrouper(t *testing.T) {
 						t.Errorf("trace %s handed on twice", id)
 					}
 					got[id] = true
+					if src != rootSrc[id] {
+						t.Errorf("trace %s handed on from %s, its root span read from %s", id, src, rootSrc[id])
+					}
 					if !reflect.DeepEqual(tr, want[id]) {
 						t.Errorf("trace %s: got %d spans %v, want %v", id, len(tr), tr[0], want[id][0])
 					}

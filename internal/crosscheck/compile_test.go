@@ -31,8 +31,8 @@ func TestEngineJourneysCompile(t *testing.T) {
 	if err != nil {
 		t.Fatal("promtool is not installed: apt-get install prometheus (scripts/test does)")
 	}
-	// 40 journeys (about a minute of promtool) in the default run.
-	journeys := testenv.Size(t, 200, 40)
+	// 25 journeys (about half a minute of promtool) in the default run.
+	journeys := testenv.Size(t, 200, 25)
 	r := rand.New(rand.NewPCG(10, 10))
 	dir := t.TempDir()
 	var ruleFiles, testFiles []string

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/emac-dev/emac/internal/journey"
+	"github.com/emac-dev/emac/internal/law"
 )
 
 // The tail bound is a second reading of the latency upper bound (DESIGN
@@ -49,7 +50,7 @@ func (l *latency) tailBound(aLo float64) float64 {
 	level := 1 - eps/float64(len(calls))
 	sum := c
 	for _, comp := range calls {
-		sum += l.bandQuantile(comp, level)
+		sum += law.LowerQuantile(l.m.laws[comp], level, l.m.eps[comp])
 	}
 	return sum
 }
@@ -99,37 +100,6 @@ func (l *latency) tailSum(t *tree, i int32) (float64, []int32) {
 	}
 	return c, calls
 }
-
-// bandQuantile returns inf{s : F_lo(s) ≥ p} for component comp's lower
-// latency band F_lo = Lower − ε (to a relative 1e-9, rounded up), +Inf
-// when the band never reaches p.
-func (l *latency) bandQuantile(comp int32, p float64) float64 {
-	lw, eps := l.m.laws[comp], l.m.eps[comp]
-	reach := func(s float64) bool { return lw.Lower(s)-eps >= p }
-	if p+eps >= 1 {
-		return math.Inf(1)
-	}
-	hi := math.Max(lw.Quantile(math.Min(p+eps, 1-1e-15)), 1e-9)
-	for !reach(hi) {
-		if hi *= 2; hi > maxTailSeconds {
-			return math.Inf(1)
-		}
-	}
-	lo := 0.0
-	for hi-lo > 1e-9*hi {
-		mid := (lo + hi) / 2
-		if reach(mid) {
-			hi = mid
-		} else {
-			lo = mid
-		}
-	}
-	return hi
-}
-
-// maxTailSeconds is the longest call latency the tail bound searches (a
-// day): a band that has not reached its level by then gives +Inf.
-const maxTailSeconds = 86400
 
 // tailNote says that the upper bound came from the tail bound.
 func tailNote(q float64) string {

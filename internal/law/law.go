@@ -124,3 +124,32 @@ func seconds(s float64) string {
 	}
 	return fmt.Sprintf("%gs", s)
 }
+
+// LowerQuantile returns the smallest t, to a relative 1e-9 and never
+// below it, with l.Lower(t) − eps ≥ p: the p-quantile of l's lower band
+// widened by eps. It is +Inf when the band never reaches p (p + eps ≥ 1,
+// or not by 10⁹ seconds).
+func LowerQuantile(l Law, p, eps float64) float64 {
+	level := p + eps
+	if level >= 1 {
+		return math.Inf(1)
+	}
+	ok := func(t float64) bool { return l.Lower(t) >= level }
+	hi := 1e-3
+	for !ok(hi) {
+		hi *= 2
+		if hi > 1e9 {
+			return math.Inf(1)
+		}
+	}
+	lo := 0.0
+	for hi-lo > 1e-9*hi {
+		mid := (lo + hi) / 2
+		if ok(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}

@@ -326,28 +326,11 @@ func histogramQuantile(l Leaf, phi float64, w time.Duration) (parser.Expr, error
 // lawBound returns the smallest t (to a relative 1e-9, rounded up) with
 // Lower(t) − DKW(N, alpha) ≥ phi, or +Inf when the band never gets there.
 func lawBound(l law.Law, phi, alpha float64) float64 {
-	level := phi + law.DKW(l.N(), alpha)
-	if level >= 1 {
-		return math.Inf(1)
+	t := law.LowerQuantile(l, phi, law.DKW(l.N(), alpha))
+	if math.IsInf(t, 1) {
+		return t
 	}
-	ok := func(t float64) bool { return l.Lower(t) >= level }
-	hi := 1e-3
-	for !ok(hi) {
-		hi *= 2
-		if hi > 1e9 {
-			return math.Inf(1)
-		}
-	}
-	lo := 0.0
-	for hi-lo > 1e-9*hi {
-		mid := (lo + hi) / 2
-		if ok(mid) {
-			hi = mid
-		} else {
-			lo = mid
-		}
-	}
-	return round12up(hi)
+	return round12up(t)
 }
 
 // round12up rounds x > 0 to 12 significant digits, never down.

@@ -75,9 +75,6 @@ func NewGrid(s Spec) Grid {
 	}
 	k := int(math.Ceil(rng/g.Delta-1e-9)) + 1
 	g.K = max(k, minK)
-	if n := niceUp(g.K); n <= maxK {
-		g.K = n
-	}
 	return g
 }
 
@@ -130,21 +127,6 @@ func gcd(a, b int64) int64 {
 		a, b = b, a%b
 	}
 	return a
-}
-
-// niceUp returns the smallest n' ≥ n of the form 2^a·3^b·5^c.
-func niceUp(n int) int {
-	best := math.MaxInt
-	for p5 := 1; p5 < best; p5 *= 5 {
-		for p35 := p5; p35 < best; p35 *= 3 {
-			p := p35
-			for p < n {
-				p *= 2
-			}
-			best = min(best, p)
-		}
-	}
-	return best
 }
 
 // duration renders seconds compactly ("250µs", "80ms", "1.5s").

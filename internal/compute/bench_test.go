@@ -84,3 +84,17 @@ func BenchmarkBounds1000Leaves(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEvaluate10000Leaves is BenchmarkEvaluate1000Leaves at 10,000
+// leaves over 3,000 components and 400 failure domains.
+func BenchmarkEvaluate10000Leaves(b *testing.B) {
+	r := rand.New(rand.NewPCG(10000, 2))
+	j := genJourney(r, genOptions{leaves: 10000, pool: 3000, domains: 400, intervals: true, laws: true})
+	j.Objective.Latency = &model.LatencyObjective{Quantile: 0.99, ThresholdSeconds: 1}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := compute.Evaluate(j); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

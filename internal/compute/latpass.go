@@ -19,8 +19,8 @@ type pass struct {
 	keep []bool // per node; nil keeps none
 	set  *leafSet
 	// leaf holds, per scope and component, an override of the set's curve
-	// (perturbations), or nothing.
-	leaf  [][]dist.Sub
+	// (perturbations).
+	leaf  map[scopeComp]dist.Sub
 	skip  []dist.Sub // per scope
 	vals  []dist.Sub // per node
 	owned []bool     // vals[i] was allocated for node i
@@ -42,15 +42,12 @@ func newPass(set *leafSet, f dist.Flavour, keep []bool) *pass {
 	n := len(m.t.nodes)
 	p := &pass{
 		m: m, g: set.g, f: f, keep: keep, set: set,
-		leaf:  make([][]dist.Sub, len(set.g)),
+		leaf:  map[scopeComp]dist.Sub{},
 		skip:  make([]dist.Sub, len(set.g)),
 		vals:  make([]dist.Sub, n),
 		owned: make([]bool, n),
 		at:    make([]float64, n),
 		mass:  make([]float64, n),
-	}
-	for s := range p.leaf {
-		p.leaf[s] = make([]dist.Sub, len(m.t.comps))
 	}
 	return p
 }
@@ -86,13 +83,11 @@ func (p *pass) close() {
 	for i := range p.vals {
 		p.drop(int32(i))
 	}
-	for s, leaves := range p.leaf {
-		for c, l := range leaves {
-			if l.V != nil {
-				p.g[s].Release(l)
-				leaves[c] = dist.Sub{}
-			}
-		}
+	for k, l := range p.leaf {
+		p.g[k.s].Release(l)
+	}
+	clear(p.leaf)
+	for s := range p.skip {
 		if p.skip[s].V != nil {
 			p.g[s].Release(p.skip[s])
 			p.skip[s] = dist.Sub{}
@@ -103,7 +98,7 @@ func (p *pass) close() {
 // leafCurve returns component c's curve on scope s's grid, shared by all
 // its leaves there.
 func (p *pass) leafCurve(s, c int32) dist.Sub {
-	if l := p.leaf[s][c]; l.V != nil {
+	if l, ok := p.leaf[scopeComp{s, c}]; ok {
 		return l
 	}
 	return p.set.get(p.f, s, c)
@@ -115,14 +110,21 @@ func (p *pass) leafCurve(s, c int32) dist.Sub {
 func (p *pass) override(c int32, curve func(calc *dist.Calc) dist.Sub) (restore func()) {
 	in := p.m.sc.comp[c]
 	old := make([]dist.Sub, len(in))
+	had := make([]bool, len(in))
 	for k, s := range in {
-		old[k] = p.leaf[s][c]
-		p.leaf[s][c] = curve(p.g[s])
+		key := scopeComp{s, c}
+		old[k], had[k] = p.leaf[key]
+		p.leaf[key] = curve(p.g[s])
 	}
 	return func() {
 		for k, s := range in {
-			p.g[s].Release(p.leaf[s][c])
-			p.leaf[s][c] = old[k]
+			key := scopeComp{s, c}
+			p.g[s].Release(p.leaf[key])
+			if had[k] {
+				p.leaf[key] = old[k]
+			} else {
+				delete(p.leaf, key)
+			}
 		}
 	}
 }
@@ -166,19 +168,33 @@ type leafSet struct {
 	// that a perturbation of avail (which overrides the curves it
 	// changes) never reaches the cache.
 	orig   []float64
-	curves [][][3]dist.Sub // [scope][component]
+	curves map[scopeComp]*[3]dist.Sub
 }
+
+// scopeComp names a component's curve on one scope's grid. Curves are
+// kept per pair that occurs (a map: scopes times components can be
+// millions at 10,000 leaves while the pairs are as many as the leaves).
+type scopeComp struct{ s, c int32 }
 
 func newLeafSet(m *latModel, g grids) *leafSet {
 	return newLeafSetAt(m, g, m.t.point)
 }
 
 func newLeafSetAt(m *latModel, g grids, avail []float64) *leafSet {
-	s := &leafSet{m: m, g: g, avail: avail, orig: slices.Clone(avail), curves: make([][][3]dist.Sub, len(g))}
-	for i := range s.curves {
-		s.curves[i] = make([][3]dist.Sub, len(m.t.comps))
+	return &leafSet{m: m, g: g, avail: avail, orig: slices.Clone(avail), curves: map[scopeComp]*[3]dist.Sub{}}
+}
+
+// rescoped returns a set on g, whose deadline scopes (all but scope 0)
+// are s's: their cached curves are shared.
+func (s *leafSet) rescoped(g grids) *leafSet {
+	r := newLeafSetAt(s.m, g, s.avail)
+	r.orig = s.orig
+	for k, v := range s.curves {
+		if k.s != 0 {
+			r.curves[k] = v
+		}
 	}
-	return s
+	return r
 }
 
 // get returns component c's curve in flavour f on scope sc's grid.
@@ -192,10 +208,15 @@ func (s *leafSet) get(f dist.Flavour, sc, c int32) dist.Sub {
 	case f == dist.FreeUpper || f == dist.Upper:
 		k = 2
 	}
-	if s.curves[sc][c][k].V == nil {
-		s.curves[sc][c][k] = s.g[sc].Leaf(f, s.orig[c], s.m.laws[c], s.m.eps[c])
+	cs := s.curves[scopeComp{sc, c}]
+	if cs == nil {
+		cs = new([3]dist.Sub)
+		s.curves[scopeComp{sc, c}] = cs
 	}
-	return s.curves[sc][c][k]
+	if cs[k].V == nil {
+		cs[k] = s.g[sc].Leaf(f, s.orig[c], s.m.laws[c], s.m.eps[c])
+	}
+	return cs[k]
 }
 
 // eval computes node i's curve from its children's; owned reports whether

@@ -39,10 +39,10 @@ func (l *latency) result(t *tree) *LatencyResult {
 	}
 	free := l.free
 	res.BoundAvailability = l.upMass
-	res.UpperConfidenceSeconds = l.read(func(s *leafSet) *pass { return newPass(s, dist.Lower, nil) }, l.lowerRoot, res.ConfidenceAvailability, "upper confidence", &notes)
+	tb := l.tailBound(max(free.Mass, t.minus[root]))
 	var boundNotes assumptions
-	res.UpperBoundSeconds = l.read(classLowerPass, free, res.BoundAvailability, "upper bound", &boundNotes)
-	if tb := l.tailBound(max(free.Mass, t.minus[root])); tb < res.UpperBoundSeconds {
+	res.UpperBoundSeconds = l.read(classLowerPass, free, res.BoundAvailability, tb, "upper bound", &boundNotes)
+	if tb < res.UpperBoundSeconds {
 		res.UpperBoundSeconds = tb
 		boundNotes = assumptions{}
 		boundNotes.add(tailNote(l.q))
@@ -50,6 +50,7 @@ func (l *latency) result(t *tree) *LatencyResult {
 	for _, n := range boundNotes.list {
 		notes.add(n)
 	}
+	res.UpperConfidenceSeconds = l.read(func(s *leafSet) *pass { return newPass(s, dist.Lower, nil) }, l.lowerRoot, res.ConfidenceAvailability, res.UpperBoundSeconds, "upper confidence", &notes)
 	// The bound holds for every law of the class, the independent one
 	// included.
 	res.UpperConfidenceSeconds = min(res.UpperConfidenceSeconds, res.UpperBoundSeconds)
@@ -64,9 +65,14 @@ func (l *latency) result(t *tree) *LatencyResult {
 
 // read returns the bound inf{t : S_lo(t) ≥ q·aHi} of the lower band lo
 // (on the main grid), re-evaluating the band with the pass newBand makes
-// on grids of doubled range while its level lies beyond the grid; +Inf,
-// with a note, when the band never reaches the level.
-func (l *latency) read(newBand func(*leafSet) *pass, lo dist.Sub, aHi float64, name string, notes *assumptions) float64 {
+// on grids of wider range while its level lies beyond the grid; +Inf,
+// with a note, when the band never reaches the level. known is a bound
+// already established (+Inf when none): the caller keeps the smaller of
+// the two, so a band that has not reached its level by then returns +Inf
+// without a note, and a wider grid reaches out to known at once instead
+// of doubling step by step. The grids of deadline scopes do not depend
+// on the range and are reused with their leaf curves.
+func (l *latency) read(newBand func(*leafSet) *pass, lo dist.Sub, aHi, known float64, name string, notes *assumptions) float64 {
 	level := l.q * aHi
 	c, s := l.mg.g[0], lo
 	spec := l.mg.spec
@@ -79,11 +85,16 @@ func (l *latency) read(newBand func(*leafSet) *pass, lo dist.Sub, aHi float64, n
 			notes.add(fmt.Sprintf("latency %s unbounded: the band reaches at most %s of the availability %s it is read against, below q = %s (thin latency evidence, or histogram mass in the +Inf bucket)",
 				name, short(s.Mass), short(aHi), journey.FormatFloat(l.q)))
 			return math.Inf(1)
+		case c.Grid().Time(c.Grid().K-1) >= known:
+			return math.Inf(1)
 		}
 		spec.Range *= 2
-		g := newGrids(spec, l.mg.inner)
+		if known < math.Inf(1) {
+			spec.Range = max(spec.Range, known)
+		}
+		g := append(grids{dist.NewCalc(dist.NewGrid(spec))}, l.mg.g[1:]...)
 		c = g[0]
-		s = newBand(newLeafSet(l.m, g)).run()
+		s = newBand(l.mg.set.rescoped(g)).run()
 	}
 	notes.add(fmt.Sprintf("latency %s unbounded: the band does not reach the p%s level within %s", name, pct(l.q), c.Grid()))
 	return math.Inf(1)

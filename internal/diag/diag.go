@@ -191,14 +191,35 @@ func (l *List) Format(sources map[string][]byte) string {
 		b.WriteString(d.String())
 		b.WriteByte('\n')
 		if line, ok := sourceLine(sources[d.Pos.File], d.Pos.Line); ok && d.Pos.Col > 0 {
-			line = strings.ReplaceAll(line, "\t", " ")
-			fmt.Fprintf(&b, "    %s\n    %s^\n", line, strings.Repeat(" ", min(d.Pos.Col-1, len(line))))
+			line, caret := excerpt(strings.ReplaceAll(line, "\t", " "), d.Pos.Col-1)
+			fmt.Fprintf(&b, "    %s\n    %s^\n", line, strings.Repeat(" ", caret))
 		}
 	}
 	if l.dropped > 0 {
 		fmt.Fprintf(&b, "too many errors: %d more not shown\n", l.dropped)
 	}
 	return b.String()
+}
+
+// excerptWidth is how many characters of a source line are shown on
+// either side of the column; longer lines (a generated expression can be
+// hundreds of kilobytes on one line) are cut with an ellipsis.
+const excerptWidth = 60
+
+// excerpt returns the part of line shown under a diagnostic and the
+// caret's offset in it for the 0-based character column col.
+func excerpt(line string, col int) (string, int) {
+	r := []rune(line)
+	col = max(0, min(col, len(r)))
+	lo, hi := max(0, col-excerptWidth), min(len(r), col+excerptWidth)
+	out, caret := string(r[lo:hi]), col-lo
+	if lo > 0 {
+		out, caret = "…"+out, caret+1
+	}
+	if hi < len(r) {
+		out += "…"
+	}
+	return out, caret
 }
 
 func sourceLine(src []byte, line int) (string, bool) {

@@ -45,3 +45,20 @@ func TestCapAndMap(t *testing.T) {
 		t.Error("empty list reports errors")
 	}
 }
+
+// TestFormatLongLine checks that a long source line is cut around the
+// column with the caret still under it.
+func TestFormatLongLine(t *testing.T) {
+	line := strings.Repeat("a", 1000) + "X" + strings.Repeat("b", 1000)
+	var l List
+	l.Errorf(Pos{"a.yaml", 1, 1001}, "here")
+	got := l.Format(map[string][]byte{"a.yaml": []byte(line)})
+	lines := strings.Split(got, "\n")
+	if len(lines) < 3 || len([]rune(lines[1])) > 2*excerptWidth+8 {
+		t.Fatalf("excerpt not cut:\n%.300s", got)
+	}
+	caret := strings.Index(lines[2], "^")
+	if r := []rune(lines[1]); caret < 0 || caret >= len(r) || r[caret] != 'X' {
+		t.Errorf("caret at %d is not under the column:\n%s", caret, got)
+	}
+}

@@ -17,6 +17,9 @@ type genOptions struct {
 	domains   int  // failure domains to assign components from
 	intervals bool // some Cond probabilities are intervals
 	laws      bool // components get latency laws (lognormal or histogram)
+	// prefix starts every component and domain name, so that journeys
+	// generated with different prefixes share nothing.
+	prefix string
 }
 
 // genJourney returns a random journey using every operator: components
@@ -27,11 +30,11 @@ func genJourney(r *rand.Rand, o genOptions) *model.Journey {
 	j := &model.Journey{Name: "random", Components: map[string]*model.Component{}}
 	g := &generator{r: r, o: o}
 	for i := range o.pool {
-		name := fmt.Sprintf("c%d", i)
+		name := fmt.Sprintf("%sc%d", o.prefix, i)
 		a := 0.9 + 0.0999*r.Float64()
 		var doms []string
 		for range r.IntN(3) {
-			doms = append(doms, fmt.Sprintf("d%d", r.IntN(o.domains)))
+			doms = append(doms, fmt.Sprintf("%sd%d", o.prefix, r.IntN(o.domains)))
 		}
 		j.Components[name] = &model.Component{
 			Name:         name,

@@ -169,11 +169,13 @@ type leafSet struct {
 	// changes) never reaches the cache.
 	orig   []float64
 	curves map[scopeComp]*[3]dist.Sub
+	canon  []int32 // per scope, the first scope on the same calculator
 }
 
 // scopeComp names a component's curve on one scope's grid. Curves are
 // kept per pair that occurs (a map: scopes times components can be
-// millions at 10,000 leaves while the pairs are as many as the leaves).
+// millions at 10,000 leaves while the pairs are as many as the leaves),
+// under the first scope with the same grid.
 type scopeComp struct{ s, c int32 }
 
 func newLeafSet(m *latModel, g grids) *leafSet {
@@ -181,7 +183,7 @@ func newLeafSet(m *latModel, g grids) *leafSet {
 }
 
 func newLeafSetAt(m *latModel, g grids, avail []float64) *leafSet {
-	return &leafSet{m: m, g: g, avail: avail, orig: slices.Clone(avail), curves: map[scopeComp]*[3]dist.Sub{}}
+	return &leafSet{m: m, g: g, avail: avail, orig: slices.Clone(avail), curves: map[scopeComp]*[3]dist.Sub{}, canon: g.canon()}
 }
 
 // rescoped returns a set on g, whose deadline scopes (all but scope 0)
@@ -190,7 +192,7 @@ func (s *leafSet) rescoped(g grids) *leafSet {
 	r := newLeafSetAt(s.m, g, s.avail)
 	r.orig = s.orig
 	for k, v := range s.curves {
-		if k.s != 0 {
+		if k.s != 0 && r.canon[k.s] == k.s {
 			r.curves[k] = v
 		}
 	}
@@ -208,10 +210,11 @@ func (s *leafSet) get(f dist.Flavour, sc, c int32) dist.Sub {
 	case f == dist.FreeUpper || f == dist.Upper:
 		k = 2
 	}
-	cs := s.curves[scopeComp{sc, c}]
+	key := scopeComp{s.canon[sc], c}
+	cs := s.curves[key]
 	if cs == nil {
 		cs = new([3]dist.Sub)
-		s.curves[scopeComp{sc, c}] = cs
+		s.curves[key] = cs
 	}
 	if cs[k].V == nil {
 		cs[k] = s.g[sc].Leaf(f, s.orig[c], s.m.laws[c], s.m.eps[c])

@@ -145,13 +145,37 @@ func (m *latModel) interpolates(s int32) bool {
 type grids []*dist.Calc
 
 // newGrids returns calculators for scope 0's spec and the inner scopes'
-// specs.
+// specs. Scopes whose grids are equal (deadlines of the same length
+// usually are) share one calculator, and with it buffers, FFT plans and
+// leaf curves.
 func newGrids(root dist.Spec, inner []dist.Spec) grids {
 	g := grids{dist.NewCalc(dist.NewGrid(root))}
+	seen := map[dist.Grid]*dist.Calc{}
 	for _, s := range inner[1:] {
-		g = append(g, dist.NewCalc(dist.NewGrid(s)))
+		grid := dist.NewGrid(s)
+		c := seen[grid]
+		if c == nil {
+			c = dist.NewCalc(grid)
+			seen[grid] = c
+		}
+		g = append(g, c)
 	}
 	return g
+}
+
+// canon returns, per scope, the first scope with the same calculator.
+func (g grids) canon() []int32 {
+	first := map[*dist.Calc]int32{}
+	out := make([]int32, len(g))
+	for s, c := range g {
+		f, ok := first[c]
+		if !ok {
+			f = int32(s)
+			first[c] = f
+		}
+		out[s] = f
+	}
+	return out
 }
 
 // points returns the grid points of all scopes together.

@@ -215,8 +215,25 @@ func (c *Calc) At(f Flavour, s Sub, t float64) float64 {
 func (c *Calc) Rebin(f Flavour, s Sub, from Grid) Sub {
 	v := c.buf()
 	last := from.K - 1
+	end := from.Time(last)
 	for k := range v {
 		t := c.g.Time(k)
+		past := t > end
+		if f.upperSide() {
+			past = t > end*(1+2e-9) // beyond Cells' tolerance: up > last
+		}
+		if past {
+			// Past the curve's grid every flavour holds its last value
+			// (upper bands their mass).
+			rest := s.V[last]
+			if f.upperSide() {
+				rest = s.Mass
+			}
+			for j := k; j < len(v); j++ {
+				v[j] = rest
+			}
+			break
+		}
 		down, up := from.Cells(t)
 		switch {
 		case f.upperSide() && up > last:
@@ -255,10 +272,17 @@ func interp(v []float64, p float64) float64 {
 // non-decreasing by a running maximum (which, after the guard, never
 // exceeds the exact values).
 func tidy(v []float64, mass, g float64) {
+	// Plain comparisons: the builtin min and max order NaNs and signed
+	// zeros, which costs a fifth of a large evaluation here.
 	run := 0.0
 	for k, x := range v {
-		x = min(mass, max(0, x-g))
-		run = max(run, x)
+		x -= g
+		if x > run || x != x { // a NaN stays, as with max
+			run = x
+		}
+		if run > mass {
+			run = mass
+		}
 		v[k] = run
 	}
 }

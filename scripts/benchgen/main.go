@@ -21,6 +21,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -39,6 +40,7 @@ func main() {
 	leaves := fs.Int("leaves", 10, "leaves per journey")
 	pool := fs.Int("components", 0, "journeys: distinct components per journey, leaves reusing them (0: one per leaf)")
 	seed := fs.Uint64("seed", 1, "random seed of the journey shapes")
+	evidence := fs.String("evidence", "points", "journeys: leaf evidence, points (availability and lognormal latency laws) or counts (good/total counts, every third component a latency histogram)")
 	out := fs.String("o", "", "output file or directory")
 	hours := fs.Float64("hours", 80, "metrics: hours of samples, ending at -end")
 	step := fs.Duration("step", 60e9, "metrics: scrape interval")
@@ -53,7 +55,11 @@ func main() {
 	var err error
 	switch os.Args[1] {
 	case "journeys":
-		err = writeJourneys(*out, *journeys, *leaves, *pool, *seed)
+		if *evidence != "points" && *evidence != "counts" {
+			err = fmt.Errorf("-evidence %q: want points or counts", *evidence)
+			break
+		}
+		err = writeJourneys(*out, *journeys, *leaves, *pool, *seed, *evidence == "counts")
 	case "sloth":
 		err = writeSloth(*out, *journeys, *leaves)
 	case "metrics":
@@ -137,7 +143,7 @@ func condProbs(k int) string {
 // domains is the number of failure domains of a journey.
 func domains(leaves int) int { return max(2, min(8, leaves/5)) }
 
-func intent(i, leaves, pool int, seed uint64) string {
+func intent(i, leaves, pool int, seed uint64, counts bool) string {
 	name := journeyName(i)
 	rng := rand.New(rand.NewPCG(seed, uint64(i)))
 	if pool <= 0 || pool > leaves {
@@ -164,14 +170,25 @@ spec:
 `, name, expr)
 	nd := domains(pool)
 	for c := range pool {
-		fmt.Fprintf(&sb, `    c%d:
-      availability: %.4f
-      failureDomains: [%s/zone%d]
-      latency: {lognormal: {median: %dms, sigma: 0.5}}
-      telemetry:
+		avail, median := 0.9995-0.0001*float64(c%7), 10+5*(c%9)
+		fmt.Fprintf(&sb, "    c%d:\n", c)
+		switch {
+		case !counts:
+			fmt.Fprintf(&sb, "      availability: %.4f\n", avail)
+		default:
+			fmt.Fprintf(&sb, "      availability: {good: %d, total: %d}\n", int(math.Round(avail*countsTotal)), countsTotal)
+		}
+		fmt.Fprintf(&sb, "      failureDomains: [%s/zone%d]\n", name, c%nd)
+		switch {
+		case counts && c%3 == 2:
+			fmt.Fprintf(&sb, "      latency: {histogram: %s}\n", histogram(float64(median)/1000, 0.5, countsTotal/10))
+		default:
+			fmt.Fprintf(&sb, "      latency: {lognormal: {median: %dms, sigma: 0.5}}\n", median)
+		}
+		fmt.Fprintf(&sb, `      telemetry:
         good: 'sum(rate(%s[5m]))'
         total: 'sum(rate(%s[5m]))'
-`, c, 0.9995-0.0001*float64(c%7), name, c%nd, 10+5*(c%9), selector(name, c, `,code!~"5.."`), selector(name, c, ""))
+`, selector(name, c, `,code!~"5.."`), selector(name, c, ""))
 	}
 	sb.WriteString("  failureDomains:\n    rules:\n")
 	for d := range nd {
@@ -180,12 +197,40 @@ spec:
 	return sb.String()
 }
 
-func writeJourneys(dir string, n, leaves, pool int, seed uint64) error {
+// countsTotal is the request count of every leaf's availability evidence
+// with -evidence counts; a tenth of it is observed in a latency histogram.
+const countsTotal = 200000
+
+// histogram returns the flow-style histogram of n observations of a
+// lognormal law (median m seconds, shape sigma) in Prometheus' default
+// buckets, the last count the +Inf bucket.
+func histogram(m, sigma float64, n int) string {
+	bounds := []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
+	var b, c strings.Builder
+	prev := 0
+	for i, x := range bounds {
+		cum := int(math.Round(float64(n) * 0.5 * math.Erfc(-math.Log(x/m)/(sigma*math.Sqrt2))))
+		fmt.Fprintf(&b, "%s%g", sep(i), x)
+		fmt.Fprintf(&c, "%s%d", sep(i), cum-prev)
+		prev = cum
+	}
+	fmt.Fprintf(&c, ", %d", n-prev)
+	return fmt.Sprintf("{bounds: [%s], counts: [%s]}", b.String(), c.String())
+}
+
+func sep(i int) string {
+	if i == 0 {
+		return ""
+	}
+	return ", "
+}
+
+func writeJourneys(dir string, n, leaves, pool int, seed uint64, counts bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	for i := range n {
-		if err := os.WriteFile(filepath.Join(dir, journeyName(i)+".yaml"), []byte(intent(i, leaves, pool, seed)), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, journeyName(i)+".yaml"), []byte(intent(i, leaves, pool, seed, counts)), 0o644); err != nil {
 			return err
 		}
 	}

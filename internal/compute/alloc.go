@@ -1,6 +1,10 @@
 package compute
 
-import "github.com/emac-dev/emac/internal/model"
+import (
+	"github.com/emac-dev/emac/internal/compute/latency"
+	"github.com/emac-dev/emac/internal/compute/tree"
+	"github.com/emac-dev/emac/internal/model"
+)
 
 // Allocator evaluates a journey's A− again and again at other leaf
 // availabilities, for searches such as the OpenSLO allocation, from one
@@ -11,7 +15,7 @@ import "github.com/emac-dev/emac/internal/model"
 // primary's A−); a search should verify its result with Bounds, which
 // recomputes them.
 type Allocator struct {
-	t     *tree
+	e     *evaluator
 	names []string
 	held  bool
 }
@@ -22,26 +26,23 @@ type Allocator struct {
 // every timed node (nil, say), they are computed here, which builds the
 // latency curves.
 func NewAllocator(j *model.Journey, late []LateFraction) (*Allocator, error) {
-	t, err := build(j)
+	t, err := tree.Build(j)
 	if err != nil {
 		return nil, err
 	}
-	if newLatModel(t, j.Governance).markLate() && !t.setLate(late) {
-		if t, _, err = prepare(j, prepOpts{}); err != nil {
-			return nil, err
-		}
+	q, err := objectiveQuantile(j, false)
+	if err != nil {
+		return nil, err
 	}
-	t.evalAll()
-	t.holdLate()
-	names := make([]string, len(t.comps))
-	for name, i := range t.compIdx {
+	lat := latency.Prepare(t, q, latency.Options{Confidence: j.Governance.ConfidenceLevel, Known: late})
+	e := newEvaluator(t, lat)
+	e.evalAll()
+	e.holdLate()
+	names := make([]string, len(t.Components))
+	for name, i := range t.ComponentIndex {
 		names[i] = name
 	}
-	held := false
-	for i := range t.nodes {
-		held = held || t.nodes[i].lateTimed
-	}
-	return &Allocator{t: t, names: names, held: held}, nil
+	return &Allocator{e: e, names: names, held: len(lat.Late()) > 0}, nil
 }
 
 // Held reports whether some late fraction is held: without, Pessimistic
@@ -56,31 +57,11 @@ func (a *Allocator) Components() []string { return a.names }
 // both set to avail[i] (avail in the order of Components), the late
 // fractions held.
 func (a *Allocator) Pessimistic(avail []float64) float64 {
-	t := a.t
-	for c := range t.comps {
-		t.point[c], t.lower[c] = avail[c], avail[c]
+	e := a.e
+	for c := range e.t.Components {
+		e.leafPlus[c], e.leafMinus[c] = avail[c], avail[c]
 	}
-	t.evalAll()
-	return t.minus[len(t.nodes)-1]
-}
-
-// setLate sets the late fractions of t's timed nodes from late, by path;
-// false when some timed node has none.
-func (t *tree) setLate(late []LateFraction) bool {
-	byPath := map[string]LateFraction{}
-	for _, lf := range late {
-		byPath[lf.Path] = lf
-	}
-	for i := range t.nodes {
-		n := &t.nodes[i]
-		if !n.lateTimed {
-			continue
-		}
-		lf, ok := byPath[n.path]
-		if !ok {
-			return false
-		}
-		n.latePlus, n.lateMinus, n.onTimeLow = lf.Estimate, lf.Pessimistic, lf.LowerOnTime
-	}
-	return true
+	e.evalAll()
+	_, minus := e.rootBounds()
+	return minus
 }

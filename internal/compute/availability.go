@@ -6,6 +6,14 @@
 // component and failure domain (§3.4). Evaluate does all of it from one
 // flattened tree. It is pure: no I/O.
 //
+// Three packages below it do the parts: package tree flattens and
+// validates the journey (prepare.go calls tree.Build), package latency
+// composes the latency curves and reads the late fractions and quantiles
+// from them (latency.Prepare, then Model.Result), and package kofn bounds
+// KofN under shared fate. This package evaluates the availability
+// interval (eval.go), its derivation (trace.go) and the contributors
+// (sensitivity.go), and assembles the results.
+//
 // A+ assumes that every call fails independently and takes the best vertex
 // of interval branch probabilities. A− uses each component's lower
 // availability, the worst probability vertex, and shared fate: the children
@@ -102,32 +110,28 @@ type FateGroup struct {
 // (unknown components, values outside [0, 1], probabilities that cannot sum
 // to 1, k or attempts out of range), one per line.
 func Availability(j *model.Journey) (AvailabilityResult, error) {
-	t, _, err := prepare(j, prepOpts{})
+	e, _, err := prepare(j, prepOpts{})
 	if err != nil {
 		return AvailabilityResult{}, err
 	}
-	return t.availability(), nil
+	return e.availability(), nil
 }
 
-// availability returns the availability result of the evaluated tree t.
-func (t *tree) availability() AvailabilityResult {
-	root := len(t.nodes) - 1
-	res := AvailabilityResult{
-		Optimistic:  t.plus[root],
-		Pessimistic: t.minus[root],
-		Trace:       make([]Step, 0, len(t.nodes)),
-	}
+// availability returns the availability result of the evaluated journey.
+func (e *evaluator) availability() AvailabilityResult {
+	res := AvailabilityResult{Trace: make([]Step, 0, len(e.t.Nodes))}
+	res.Optimistic, res.Pessimistic = e.rootBounds()
 	var all assumptions
 	all.add(assumeOptimistic)
 	all.add(assumePessimistic)
-	for _, n := range t.notes {
+	for _, n := range e.notes {
 		all.add(n)
 	}
-	exprs := make([]string, len(t.nodes))
-	for i := range t.nodes {
-		exprs[i] = t.nodes[i].src.String()
+	exprs := make([]string, len(e.t.Nodes))
+	for i := range e.t.Nodes {
+		exprs[i] = e.t.Nodes[i].Src.String()
 	}
-	t.trace(int32(root), exprs, &res.Trace)
+	e.trace(e.t.Root(), exprs, &res.Trace)
 	for _, s := range res.Trace {
 		for _, a := range s.Assumptions {
 			all.add(a)
@@ -140,12 +144,12 @@ func (t *tree) availability() AvailabilityResult {
 // Bounds returns only A+ and A− of j, skipping the derivation trace; use
 // it where many variants of a journey are evaluated (what-if, guards).
 func Bounds(j *model.Journey) (optimistic, pessimistic float64, err error) {
-	t, _, err := prepare(j, prepOpts{})
+	e, _, err := prepare(j, prepOpts{})
 	if err != nil {
 		return 0, 0, err
 	}
-	root := len(t.nodes) - 1
-	return t.plus[root], t.minus[root], nil
+	optimistic, pessimistic = e.rootBounds()
+	return optimistic, pessimistic, nil
 }
 
 // assumptions is an insertion-ordered set of strings.
@@ -166,29 +170,29 @@ func (a *assumptions) add(s string) {
 
 // trace appends the steps of node i's subtree in pre-order; exprs holds
 // every node's canonical expression.
-func (t *tree) trace(i int32, exprs []string, out *[]Step) {
-	n := &t.nodes[i]
-	v := t.evalNode(i)
+func (e *evaluator) trace(i int32, exprs []string, out *[]Step) {
+	n := &e.t.Nodes[i]
+	v := e.evalNode(i)
 	st := Step{
-		Path:        n.path,
-		Kind:        journey.Kind(n.src),
+		Path:        n.Path,
+		Kind:        journey.Kind(n.Src),
 		Expr:        exprs[i],
 		Optimistic:  v.plus,
 		Pessimistic: v.minus,
 	}
-	st.Formula, st.Assumptions = t.describe(n, v, exprs)
-	for _, g := range n.groups {
-		fg := FateGroup{Children: g.members}
-		for _, m := range g.members {
-			fg.Members = append(fg.Members, exprs[n.kids[m]])
+	st.Formula, st.Assumptions = e.describe(i, v, exprs)
+	for _, g := range n.Groups {
+		fg := FateGroup{Children: g.Members}
+		for _, m := range g.Members {
+			fg.Members = append(fg.Members, exprs[n.Children[m]])
 		}
-		for _, d := range g.shared {
-			fg.SharedDomains = append(fg.SharedDomains, t.domains[d])
+		for _, d := range g.Shared {
+			fg.SharedDomains = append(fg.SharedDomains, e.t.Domains[d])
 		}
 		st.FateGroups = append(st.FateGroups, fg)
 	}
 	*out = append(*out, st)
-	for _, c := range n.kids {
-		t.trace(c, exprs, out)
+	for _, c := range n.Children {
+		e.trace(c, exprs, out)
 	}
 }

@@ -1,9 +1,12 @@
 package compute
 
 import (
-	"github.com/emac-dev/emac/internal/dist"
 	"math"
 	"slices"
+
+	"github.com/emac-dev/emac/internal/compute/kofn"
+	"github.com/emac-dev/emac/internal/compute/tree"
+	"github.com/emac-dev/emac/internal/dist"
 )
 
 // value is the evaluation of one node.
@@ -28,7 +31,7 @@ type value struct {
 }
 
 // scratch holds buffers reused across node evaluations; evaluation is not
-// recursive, so one set per tree suffices.
+// recursive, so one set per evaluator suffices.
 type scratch struct {
 	p, m, g, dist, next []float64
 	idx                 []int
@@ -42,62 +45,64 @@ func grow(b []float64, n int) []float64 {
 }
 
 // evalAll evaluates every node in post-order.
-func (t *tree) evalAll() {
-	for i := range t.nodes {
-		v := t.evalNode(int32(i))
-		t.plus[i], t.minus[i] = v.plus, v.minus
+func (e *evaluator) evalAll() {
+	for i := range e.t.Nodes {
+		v := e.evalNode(int32(i))
+		e.plus[i], e.minus[i] = v.plus, v.minus
 	}
 }
 
 // evalNode evaluates node i from its children's cached values.
-func (t *tree) evalNode(i int32) value {
-	n := &t.nodes[i]
+func (e *evaluator) evalNode(i int32) value {
+	n := &e.t.Nodes[i]
 	v := value{comon: math.NaN(), groupwise: math.NaN(), minPath: math.NaN()}
-	switch n.op {
-	case opLeaf:
-		v.plus, v.indep = t.point[n.comp], t.lower[n.comp]
+	switch n.Op {
+	case tree.Leaf:
+		v.plus, v.indep = e.leafPlus[n.Component], e.leafMinus[n.Component]
 		v.shared, v.minus = v.indep, v.indep
 		return v
-	case opSkip:
+	case tree.Skip:
 		v.plus, v.indep, v.shared, v.minus = 1, 1, 1, 1
 		return v
 	}
-	s := &t.s
-	s.p, s.m = grow(s.p, len(n.kids)), grow(s.m, len(n.kids))
-	for j, c := range n.kids {
-		s.p[j], s.m[j] = t.plus[c], t.minus[c]
+	s := &e.s
+	s.p, s.m = grow(s.p, len(n.Children)), grow(s.m, len(n.Children))
+	for j, c := range n.Children {
+		s.p[j], s.m[j] = e.plus[c], e.minus[c]
 	}
 	p, m := s.p, s.m
-	switch n.op {
-	case opSeries, opParallel:
+	switch n.Op {
+	case tree.Series, tree.Parallel:
 		v.plus, v.indep = dist.Product(p), dist.Product(m)
 		v.shared = v.indep
-	case opCond:
-		v.plus = dist.Vertex(n.lo, n.hi, p, true, &s.idx, nil)
-		v.indep = dist.Vertex(n.lo, n.hi, m, false, &s.idx, nil)
+	case tree.Cond:
+		v.plus = dist.Vertex(n.Lo, n.Hi, p, true, &s.idx, nil)
+		v.indep = dist.Vertex(n.Lo, n.Hi, m, false, &s.idx, nil)
 		v.shared = v.indep
-	case opRace:
+	case tree.Race:
 		v.plus, v.indep = dist.AnyOf(p), dist.AnyOf(m)
-		v.shared = t.raceShared(m, n.groups)
-	case opKofN:
-		t.evalKofN(n, p, m, &v)
-	case opTimeout:
-		sp, sm := p[0]*(1-n.latePlus), onTimeMinus(n, m[0])
+		v.shared = raceShared(m, n.Groups)
+	case tree.KofN:
+		e.evalKofN(n, p, m, &v)
+	case tree.Timeout:
+		l := &e.late[i]
+		sp, sm := p[0]*(1-l.plus), l.onTimeMinus(m[0])
 		v.plus, v.indep = sp, sm
-		if len(n.kids) == 2 {
+		if len(n.Children) == 2 {
 			v.plus = sp + (1-sp)*p[1]
 			v.indep = sm + (1-sm)*m[1]
 		}
 		v.shared = v.indep
-		if n.multi {
+		if n.Multi {
 			// The fallback shares the primary's fate: it only counts when it
 			// alone is better than the primary.
 			v.shared = max(sm, m[1])
 		}
-	case opRetry:
-		sp, sm := p[0]*(1-n.latePlus), onTimeMinus(n, m[0])
-		v.plus = 1 - math.Pow(1-sp, float64(n.k))
-		v.indep = 1 - math.Pow(1-sm, float64(n.k))
+	case tree.Retry:
+		l := &e.late[i]
+		sp, sm := p[0]*(1-l.plus), l.onTimeMinus(m[0])
+		v.plus = 1 - math.Pow(1-sp, float64(n.K))
+		v.indep = 1 - math.Pow(1-sm, float64(n.K))
 		// Every attempt runs the same components: one fate group, so A−
 		// counts a single attempt.
 		v.shared = sm
@@ -106,13 +111,14 @@ func (t *tree) evalNode(i int32) value {
 	return v
 }
 
-// onTimeMinus returns S−_N(τ), the on-time success A− gives the primary of
-// Timeout or Retry node n whose A− is a: a·(1 − tp−), capped, when the
-// primary is timed, by the shared-fate band's S↓_N(τ) (see latshared.go).
-func onTimeMinus(n *node, a float64) float64 {
-	s := a * (1 - n.lateMinus)
-	if n.lateTimed {
-		s = min(s, n.onTimeLow)
+// onTimeMinus returns S−_N(τ), the on-time success A− gives the primary
+// of a Timeout or Retry with late fraction l whose A− is a: a·(1 − tp−),
+// capped, when the primary is timed, by the shared-fate band's S↓_N(τ)
+// (see package latency, shared.go).
+func (l *late) onTimeMinus(a float64) float64 {
+	s := a * (1 - l.minus)
+	if l.timed {
+		s = min(s, l.onTimeLow)
 	}
 	return s
 }
@@ -132,31 +138,31 @@ func onTimeMinus(n *node, a float64) float64 {
 //   - 1 < k < n: comonotone is not the worst case (a shock that takes down
 //     two of three members beats one that takes all three). A− is the
 //     larger of the exact minimum over independent groups with any law of
-//     each group's success count with the members' mean (groupwiseKofN,
-//     kofn.go) and the Esary–Proschan min-path bound.
-func (t *tree) evalKofN(n *node, p, m []float64, v *value) {
-	v.plus = t.tail(p, n.k)
-	v.indep = t.tail(m, n.k)
+//     each group's success count with the members' mean (package kofn)
+//     and the Esary–Proschan min-path bound.
+func (e *evaluator) evalKofN(n *tree.Node, p, m []float64, v *value) {
+	v.plus = e.tail(p, n.K)
+	v.indep = e.tail(m, n.K)
 	v.shared = v.indep
-	if !n.multi {
+	if !n.Multi {
 		return
 	}
-	if nk := len(m); n.k > 1 && n.k < nk {
-		gw := groupwiseKofN(m, positions(n.groups), n.k)
-		v.groupwise, v.minPath, v.merged = gw.value, minPathBound(m, n.k), gw.merged
+	if nk := len(m); n.K > 1 && n.K < nk {
+		gw := kofn.GroupwiseMin(m, n.GroupMembers(), n.K)
+		v.groupwise, v.minPath, v.merged = gw.Value, kofn.MinPath(m, n.K), gw.Merged
 		v.shared = max(v.groupwise, v.minPath)
 		return
 	}
-	v.comon = t.comonotoneTail(m, n.groups, n.k)
+	v.comon = e.comonotoneTail(m, n.Groups, n.K)
 	v.shared = v.comon
 }
 
 // raceShared is 1 − ∏_g (1 − max_{i∈g} a_i).
-func (t *tree) raceShared(a []float64, groups []group) float64 {
+func raceShared(a []float64, groups []tree.Group) float64 {
 	q := 1.0
 	for _, g := range groups {
 		best := 0.0
-		for _, i := range g.members {
+		for _, i := range g.Members {
 			best = max(best, a[i])
 		}
 		q *= 1 - best
@@ -164,34 +170,23 @@ func (t *tree) raceShared(a []float64, groups []group) float64 {
 	return 1 - q
 }
 
-// tail returns P(at least k of independent events with probabilities a):
-// the Poisson-binomial tail, by dynamic programming over success counts
-// capped at k.
-func (t *tree) tail(a []float64, k int) float64 {
-	dp := grow(t.s.dist, k+1)
-	clear(dp)
-	dp[0] = 1
-	for _, x := range a {
-		dp[k] += dp[k-1] * x // reaching k is absorbing
-		for j := k - 1; j >= 1; j-- {
-			dp[j] = dp[j]*(1-x) + dp[j-1]*x
-		}
-		dp[0] *= 1 - x
-	}
-	t.s.dist = dp
-	return dp[k]
+// tail returns P(at least k of independent events with probabilities a),
+// kofn.Tail on the evaluator's scratch.
+func (e *evaluator) tail(a []float64, k int) float64 {
+	e.s.dist = grow(e.s.dist, k+1)
+	return kofn.Tail(a, k, e.s.dist)
 }
 
 // comonotoneTail returns P(at least k successes) when members of each fate
 // group are comonotone and groups are independent.
-func (t *tree) comonotoneTail(a []float64, groups []group, k int) float64 {
-	s := &t.s
+func (e *evaluator) comonotoneTail(a []float64, groups []tree.Group, k int) float64 {
+	s := &e.s
 	dist := grow(s.dist, k+1)
 	clear(dist)
 	dist[0] = 1
 	for _, g := range groups {
-		vals := grow(s.g, len(g.members))
-		for j, i := range g.members {
+		vals := grow(s.g, len(g.Members))
+		for j, i := range g.Members {
 			vals[j] = a[i]
 		}
 		slices.Sort(vals)

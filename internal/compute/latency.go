@@ -1,142 +1,34 @@
 package compute
 
 import (
-	"encoding/json"
-	"math"
-
+	"github.com/emac-dev/emac/internal/compute/latency"
 	"github.com/emac-dev/emac/internal/model"
 )
 
 // LatencyResult is a journey's latency objective quantile as three numbers
 // (DESIGN §3.3) with the curves they are read from.
-type LatencyResult struct {
-	// Quantile is the objective's quantile q, e.g. 0.99.
-	Quantile float64 `json:"quantile"`
-	// EstimateSeconds is the q-quantile of the point model's latency
-	// conditioned on success.
-	EstimateSeconds float64 `json:"estimateSeconds"`
-	// UpperConfidenceSeconds is the q-quantile bound read from the leaves'
-	// lower confidence bands composed under independence; +Inf when the
-	// band never reaches the level (marshalled as null).
-	UpperConfidenceSeconds float64 `json:"upperConfidenceSeconds"`
-	// UpperBoundSeconds is the shared-fate bound: the same leaf bands
-	// composed under A−'s dependence class (independent fate groups, any
-	// or positive dependence inside one); +Inf when unbounded (marshalled
-	// as null).
-	UpperBoundSeconds float64 `json:"upperBoundSeconds"`
-	// EstimateAvailability is the estimate's mass S(∞).
-	EstimateAvailability float64 `json:"estimateAvailability"`
-	// ConfidenceAvailability is the availability the upper confidence read
-	// divides by: the independent A+ (or the estimate's mass, if larger).
-	ConfidenceAvailability float64 `json:"confidenceAvailability"`
-	// BoundAvailability is the availability upper bound, valid for every
-	// law of A−'s dependence class, the upper bound's read divides by.
-	BoundAvailability float64 `json:"boundAvailability"`
-	// Grid is the working grid of the curves.
-	Grid LatencyGrid `json:"grid"`
-	// Curves are the conditional CDFs the three numbers are read from.
-	Curves LatencyCurves `json:"curves"`
-	// Late lists every Timeout and Retry with latency evidence under its
-	// primary.
-	Late []LateFraction `json:"late,omitempty"`
-	// Assumptions are the latency assumptions, deduplicated, in a
-	// deterministic order.
-	Assumptions []string `json:"assumptions"`
-}
+type LatencyResult = latency.Result
 
 // LatencyGrid describes the uniform working grid t_k = k·StepSeconds.
-type LatencyGrid struct {
-	// StepSeconds is the cell width Δ.
-	StepSeconds float64 `json:"stepSeconds"`
-	// Points is the number of grid points K.
-	Points int `json:"points"`
-	// Aligned reports whether every timeout, per-try timeout plus backoff
-	// and hedge delay is a whole number of cells.
-	Aligned bool `json:"aligned"`
-}
+type LatencyGrid = latency.Grid
 
-// LatencyCurves holds conditional CDFs at the grid points: the estimate
-// S/A, and the confidence and dependence-free lower bands, each divided by
-// the availability its read uses (so the q-quantile is where a curve
-// first reaches q).
-type LatencyCurves struct {
-	// Estimate is S(t_k)/EstimateAvailability.
-	Estimate []float64 `json:"estimate"`
-	// Confidence is S_lo(t_k)/ConfidenceAvailability.
-	Confidence []float64 `json:"confidence"`
-	// UpperBound is the class lower band S_lo(t_k)/BoundAvailability the
-	// upper bound is read from.
-	UpperBound []float64 `json:"upperBound"`
-}
+// LatencyCurves holds conditional CDFs at the grid points.
+type LatencyCurves = latency.Curves
 
 // LateFraction is, for a Timeout or Retry, the fraction of its primary's
-// successful answers that arrive after the (per-try) deadline — or count
-// as late: a declared timeoutProbability tp makes a further fraction tp of
-// on-time answers late, so the fractions are 1 − (1 − tp)·S_N(τ)/A_N —
-// with the lower bound of the primary's on-time success that caps A−.
-type LateFraction struct {
-	// Path locates the node as in Step.Path.
-	Path string `json:"path"`
-	// Kind is "timeout" or "retry".
-	Kind string `json:"kind"`
-	// DeadlineSeconds is the timeout or per-try timeout.
-	DeadlineSeconds float64 `json:"deadlineSeconds"`
-	// Estimate is 1 − S_N(τ)/A_N from the estimate curve; A+ uses it:
-	// S+_N(τ) = A+_N·(1 − Estimate).
-	Estimate float64 `json:"estimate"`
-	// Pessimistic is 1 − S_lo(τ)/A_N from the lower confidence band at the
-	// leaves' point availabilities (at least Estimate).
-	Pessimistic float64 `json:"pessimistic"`
-	// LowerOnTime is S↓_N(τ), a lower bound of the probability that the
-	// primary succeeds within the deadline (and is not declared late): the
-	// leaves at their lower availabilities and lower latency bands,
-	// composed independently across fate groups and with no redundancy
-	// gain within one (see the package documentation). A− uses
-	// S−_N(τ) = min(A−_N·(1 − Pessimistic), LowerOnTime).
-	LowerOnTime float64 `json:"lowerOnTime"`
-	// Declared is the node's declared timeoutProbability, or nil.
-	Declared *float64 `json:"declared,omitempty"`
-}
-
-// MarshalJSON writes quantiles that could not be computed or bounded
-// (+Inf, NaN) as null; the assumptions say why.
-func (r LatencyResult) MarshalJSON() ([]byte, error) {
-	type plain LatencyResult
-	return json.Marshal(struct {
-		plain
-		EstimateSeconds        *float64 `json:"estimateSeconds"`
-		UpperConfidenceSeconds *float64 `json:"upperConfidenceSeconds"`
-		UpperBoundSeconds      *float64 `json:"upperBoundSeconds"`
-	}{plain(r), finitePtr(r.EstimateSeconds), finitePtr(r.UpperConfidenceSeconds), finitePtr(r.UpperBoundSeconds)})
-}
-
-func finitePtr(x float64) *float64 {
-	if math.IsInf(x, 0) || math.IsNaN(x) {
-		return nil
-	}
-	return &x
-}
+// successful answers that arrive after the (per-try) deadline or count as
+// late, with the lower bound of the primary's on-time success that caps
+// A−.
+type LateFraction = latency.LateFraction
 
 // Latency composes j's latency distribution from its leaves and reads the
 // objective's quantile as three numbers. It returns nil when j has no
-// latency objective or no component has latency evidence.
-//
-// Curves live on uniform grids chosen per journey (latgrid.go,
-// latscope.go): the journey's grid ranges over 1.25 times a recursive
-// high-quantile estimate of the tree (leaf quantile 0.9999; Series: sum of
-// medians plus the root of the summed squared spreads; Parallel, Cond and
-// KofN max; Race max with hedge offsets; Timeout τ plus the fallback's;
-// Retry the attempts that carry mass times τ+b) and doubles while the
-// estimate does not reach the objective's level; its cell is 1/200 of the
-// tree's median estimate, refined while the computed median has fewer
-// than 100 cells below it, with at most 4,096 points. The primary of every
-// timed Timeout or Retry has a grid of its own ending at its deadline.
-// The bounds, when their level lies beyond the grid, are read on grids of
-// doubled range.
+// latency objective or no component has latency evidence. Package latency
+// describes how: the grids, the bands and the reads.
 func Latency(j *model.Journey) (*LatencyResult, error) {
-	t, lat, err := prepare(j, prepOpts{curves: true})
-	if err != nil || lat == nil {
+	e, lat, err := prepare(j, prepOpts{curves: true})
+	if err != nil {
 		return nil, err
 	}
-	return lat.result(t), nil
+	return lat.Result(e.rootBounds()), nil
 }

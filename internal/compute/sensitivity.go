@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/emac-dev/emac/internal/compute/latency"
 	"github.com/emac-dev/emac/internal/model"
 )
 
@@ -55,19 +56,20 @@ type Contributor struct {
 // a work budget: then they are held at the journey's values, and
 // Evaluate's availability assumptions say so.
 func Sensitivity(j *model.Journey) ([]Contributor, error) {
-	t, _, err := prepare(j, prepOpts{perturb: true})
+	e, _, err := prepare(j, prepOpts{perturb: true})
 	if err != nil {
 		return nil, err
 	}
-	return t.sensitivity(), nil
+	return e.sensitivity(), nil
 }
 
-// sensitivity returns the contributors of the evaluated tree t, sorted.
-func (t *tree) sensitivity() []Contributor {
-	if t.lat == nil {
-		defer t.holdLate()()
+// sensitivity returns the contributors of the evaluated journey, sorted.
+func (e *evaluator) sensitivity() []Contributor {
+	if e.lat == nil {
+		defer e.holdLate()()
 	}
-	base := t.minus[len(t.nodes)-1]
+	t := e.t
+	_, base := e.rootBounds()
 	share := func(perfect float64) float64 {
 		if 1-base <= 0 {
 			return 0
@@ -75,31 +77,31 @@ func (t *tree) sensitivity() []Contributor {
 		return min(1, max(0, (perfect-base)/(1-base)))
 	}
 	var out []Contributor
-	members := make([][]int32, len(t.domains))
-	for c := range t.comps {
-		up, upMinus := t.perturb([]int32{int32(c)}, 1, true)
-		down, _ := t.perturb([]int32{int32(c)}, 0, false)
+	members := make([][]int32, len(t.Domains))
+	for c := range t.Components {
+		up, upMinus := e.perturb([]int32{int32(c)}, 1, true)
+		down, _ := e.perturb([]int32{int32(c)}, 0, false)
 		out = append(out, Contributor{
-			Name:        t.comps[c].Name,
+			Name:        t.Components[c].Name,
 			Kind:        KindComponent,
 			BudgetShare: share(upMinus),
 			Birnbaum:    up - down,
 		})
-		for _, d := range t.compDoms[c] {
+		for _, d := range t.ComponentDomains[c] {
 			members[d] = append(members[d], int32(c))
 		}
 	}
 	for d, ms := range members {
-		if t.implicit[d] || len(ms) == 0 {
+		if t.Implicit[d] || len(ms) == 0 {
 			continue
 		}
-		_, upMinus := t.perturb(ms, 1, true)
+		_, upMinus := e.perturb(ms, 1, true)
 		names := make([]string, len(ms))
 		for i, c := range ms {
-			names[i] = t.comps[c].Name
+			names[i] = t.Components[c].Name
 		}
 		slices.Sort(names)
-		out = append(out, Contributor{Name: t.domains[d], Kind: KindDomain, BudgetShare: share(upMinus), Members: names})
+		out = append(out, Contributor{Name: t.Domains[d], Kind: KindDomain, BudgetShare: share(upMinus), Members: names})
 	}
 	slices.SortStableFunc(out, func(a, b Contributor) int {
 		return cmp.Or(cmp.Compare(b.BudgetShare, a.BudgetShare), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Kind, b.Kind))
@@ -109,48 +111,70 @@ func (t *tree) sensitivity() []Contributor {
 
 // perturb sets the point and lower availability of comps to a, re-evaluates
 // the ancestors of their leaves, returns the root's A+ and A−, and restores
-// the tree. Unless withMinus is set only A+ is meaningful: the late
+// the leaf values. Unless withMinus is set only A+ is meaningful: the late
 // fractions A− alone uses are not recomputed.
-func (t *tree) perturb(comps []int32, a float64, withMinus bool) (plus, minus float64) {
-	if len(t.marked) != len(t.nodes) {
-		t.marked = make([]bool, len(t.nodes))
+func (e *evaluator) perturb(comps []int32, a float64, withMinus bool) (plus, minus float64) {
+	t := e.t
+	if len(e.marked) != len(t.Nodes) {
+		e.marked = make([]bool, len(t.Nodes))
 	}
 	var dirty []int32
 	for _, c := range comps {
-		for _, leaf := range t.occ[c] {
-			for i := leaf; i >= 0 && !t.marked[i]; i = t.nodes[i].parent {
-				t.marked[i] = true
+		for _, leaf := range t.Leaves[c] {
+			for i := leaf; i >= 0 && !e.marked[i]; i = t.Nodes[i].Parent {
+				e.marked[i] = true
 				dirty = append(dirty, i)
 			}
 		}
 	}
 	for _, i := range dirty {
-		t.marked[i] = false
+		e.marked[i] = false
 	}
 	slices.Sort(dirty) // post-order: children first
 	savedComp := make([][2]float64, len(comps))
 	for k, c := range comps {
-		savedComp[k] = [2]float64{t.point[c], t.lower[c]}
-		t.point[c], t.lower[c] = a, a
+		savedComp[k] = [2]float64{e.leafPlus[c], e.leafMinus[c]}
+		e.leafPlus[c], e.leafMinus[c] = a, a
 	}
-	if t.lat != nil {
-		defer t.lat.perturbLate(comps, dirty, withMinus)()
+	if e.lat != nil {
+		changed, restoreCurves := e.lat.PerturbLate(comps, a, dirty, withMinus)
+		defer restoreCurves()
+		defer e.setLate(changed, withMinus)()
 	}
 	savedNode := make([][2]float64, len(dirty))
 	for k, i := range dirty {
-		savedNode[k] = [2]float64{t.plus[i], t.minus[i]}
-		v := t.evalNode(i)
-		t.plus[i], t.minus[i] = v.plus, v.minus
+		savedNode[k] = [2]float64{e.plus[i], e.minus[i]}
+		v := e.evalNode(i)
+		e.plus[i], e.minus[i] = v.plus, v.minus
 	}
-	root := len(t.nodes) - 1
-	plus, minus = t.plus[root], t.minus[root]
+	plus, minus = e.rootBounds()
 	for k, i := range dirty {
-		t.plus[i], t.minus[i] = savedNode[k][0], savedNode[k][1]
+		e.plus[i], e.minus[i] = savedNode[k][0], savedNode[k][1]
 	}
 	for k, c := range comps {
-		t.point[c], t.lower[c] = savedComp[k][0], savedComp[k][1]
+		e.leafPlus[c], e.leafMinus[c] = savedComp[k][0], savedComp[k][1]
 	}
 	return plus, minus
+}
+
+// setLate sets the late fractions a perturbation recomputed (PerturbLate),
+// only their Plus unless withMinus is set, and returns the function that
+// restores the previous ones.
+func (e *evaluator) setLate(changed []latency.Late, withMinus bool) (restore func()) {
+	saved := make([]late, len(changed))
+	for k, lt := range changed {
+		l := &e.late[lt.Node]
+		saved[k] = *l
+		l.plus = lt.Plus
+		if withMinus {
+			l.minus, l.onTimeLow = lt.Minus, lt.OnTimeLow
+		}
+	}
+	return func() {
+		for k, lt := range changed {
+			e.late[lt.Node] = saved[k]
+		}
+	}
 }
 
 // holdLate prepares perturbations that cannot recompute late fractions
@@ -160,27 +184,27 @@ func (t *tree) perturb(comps []int32, a float64, withMinus bool) (plus, minus fl
 // unchanged at the journey's values and a perturbation scales S−_N(τ)
 // with the primary's A− rather than holding it. It returns the function
 // that undoes it.
-func (t *tree) holdLate() (restore func()) {
+func (e *evaluator) holdLate() (restore func()) {
 	type held struct {
 		i         int32
 		late, low float64
 	}
 	var saved []held
-	for i := range t.nodes {
-		n := &t.nodes[i]
-		if !n.lateTimed {
+	for i := range e.t.Nodes {
+		l := &e.late[i]
+		if !l.timed {
 			continue
 		}
-		saved = append(saved, held{int32(i), n.lateMinus, n.onTimeLow})
-		if a := t.minus[n.kids[0]]; a > 0 {
-			n.lateMinus = unitClamp(1 - onTimeMinus(n, a)/a)
+		saved = append(saved, held{int32(i), l.minus, l.onTimeLow})
+		if a := e.minus[e.t.Nodes[i].Children[0]]; a > 0 {
+			l.minus = min(1, max(0, 1-l.onTimeMinus(a)/a))
 		}
-		n.onTimeLow = math.Inf(1)
+		l.onTimeLow = math.Inf(1)
 	}
 	return func() {
 		for _, h := range saved {
-			n := &t.nodes[h.i]
-			n.lateMinus, n.onTimeLow = h.late, h.low
+			l := &e.late[h.i]
+			l.minus, l.onTimeLow = h.late, h.low
 		}
 	}
 }

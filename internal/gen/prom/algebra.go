@@ -377,7 +377,7 @@ func (b *builder) retry(n *journey.Retry, path string, po, pm val) (opt, pess va
 }
 
 // kofN is the Poisson-binomial tail; A− with shared fate groups follows
-// compute.evalKofN (kofn.go).
+// compute.evalKofN (eval.go, with package compute/kofn).
 func (b *builder) kofN(n *journey.KofN, path string, po, pm []val) (opt, pess val, err error) {
 	if n.K < 1 || n.K > len(po) {
 		return val{}, val{}, fmt.Errorf("%s: k = %d out of range", path, n.K)

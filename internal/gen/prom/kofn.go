@@ -13,7 +13,7 @@ import (
 	"github.com/emac-dev/emac/internal/journey"
 )
 
-// KofN with shared fate groups in PromQL (compute.evalKofN, kofn.go).
+// KofN with shared fate groups in PromQL (compute.evalKofN in eval.go, package compute/kofn).
 //
 // The compiler's A− for 1 < k < n is max(G, E): G the least P(at least k)
 // over independent groups whose success counts take two-point laws with

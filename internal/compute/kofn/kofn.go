@@ -1,4 +1,10 @@
-package compute
+// Package kofn bounds the availability of a KofN whose branches share
+// fate: the groupwise minimum and maximum of P(at least k successes) over
+// independent fate groups with any dependence inside a group, the
+// Esary–Proschan min-path bound, and the Poisson-binomial tail of
+// independent branches. Package compute uses them for A+ and A−, package
+// latency for the shared-fate and class bands at every grid point.
+package kofn
 
 import (
 	"math"
@@ -27,8 +33,8 @@ import (
 // of their availabilities, for k-of-n the product of the k largest. A−
 // takes the larger of the two lower bounds.
 
-// kofnBudget bounds the vertex combinations enumerated for one KofN node.
-const kofnBudget = 1 << 14
+// Budget bounds the vertex combinations enumerated for one KofN node.
+const Budget = 1 << 14
 
 // countGroup is one fate group's success count: m members, mean mu.
 type countGroup struct {
@@ -36,25 +42,27 @@ type countGroup struct {
 	mu float64
 }
 
-// kofnShared holds the groupwise minimum of P(Σ S_g ≥ k) and whether it
-// is exact (no groups merged).
-type kofnShared struct {
-	value  float64
-	exact  bool
-	merged int // groups merged to fit the budget
+// Minimum is the groupwise minimum of P(Σ S_g ≥ k).
+type Minimum struct {
+	// Value is the minimum.
+	Value float64
+	// Exact reports whether no groups were merged to fit the budget.
+	Exact bool
+	// Merged counts the groups merged to fit the budget.
+	Merged int
 }
 
-// groupwiseKofN returns the minimum of P(Σ_g S_g ≥ k) over independent
+// GroupwiseMin returns the minimum of P(Σ_g S_g ≥ k) over independent
 // per-group success counts with the members' mean availabilities a (see
 // the comment above); groups lists the members of each fate group by
 // position in a.
-func groupwiseKofN(a []float64, groups [][]int, k int) kofnShared {
-	return groupwiseKofNBudget(a, groups, k, kofnBudget)
+func GroupwiseMin(a []float64, groups [][]int, k int) Minimum {
+	return groupwiseMin(a, groups, k, Budget)
 }
 
-// groupwiseKofNBudget is groupwiseKofN with at most budget vertex
-// combinations enumerated.
-func groupwiseKofNBudget(a []float64, groups [][]int, k int, budget float64) kofnShared {
+// groupwiseMin is GroupwiseMin with at most budget vertex combinations
+// enumerated.
+func groupwiseMin(a []float64, groups [][]int, k int, budget float64) Minimum {
 	base := []float64{1} // law of the singletons' count, capped at k
 	var multi []countGroup
 	for _, g := range groups {
@@ -75,13 +83,13 @@ func groupwiseKofNBudget(a []float64, groups [][]int, k int, budget float64) kof
 	}
 	best := math.Inf(1)
 	enumerate(multi, base, k, func(p float64) { best = min(best, p) })
-	return kofnShared{value: unitClamp(best), exact: merged == 0, merged: merged}
+	return Minimum{Value: unitClamp(best), Exact: merged == 0, Merged: merged}
 }
 
-// groupwiseKofNMax is the largest P(Σ_g S_g ≥ k) over the same class (an
+// GroupwiseMax is the largest P(Σ_g S_g ≥ k) over the same class (an
 // upper bound for any dependence inside the groups; merging groups only
 // enlarges the class, so a merged value stays an upper bound).
-func groupwiseKofNMax(a []float64, groups [][]int, k int) float64 {
+func GroupwiseMax(a []float64, groups [][]int, k int) float64 {
 	base := []float64{1}
 	var multi []countGroup
 	for _, g := range groups {
@@ -95,7 +103,7 @@ func groupwiseKofNMax(a []float64, groups [][]int, k int) float64 {
 		}
 		multi = append(multi, countGroup{m: len(g), mu: min(mu, float64(len(g)))})
 	}
-	for len(multi) > 1 && combos(multi) > kofnBudget {
+	for len(multi) > 1 && combos(multi) > Budget {
 		multi = mergeSmallest(multi)
 	}
 	best := 0.0
@@ -174,9 +182,9 @@ func enumerate(groups []countGroup, d []float64, k int, visit func(float64)) {
 	}
 }
 
-// minPathBound is the Esary–Proschan bound for k-of-n over associated
+// MinPath is the Esary–Proschan bound for k-of-n over associated
 // branches: the product of the k largest availabilities.
-func minPathBound(a []float64, k int) float64 {
+func MinPath(a []float64, k int) float64 {
 	s := slices.Clone(a)
 	slices.Sort(s)
 	p := 1.0
@@ -185,3 +193,21 @@ func minPathBound(a []float64, k int) float64 {
 	}
 	return p
 }
+
+// Tail returns P(at least k of independent events with probabilities a):
+// the Poisson-binomial tail, by dynamic programming over success counts
+// capped at k. dp is scratch space of length k+1.
+func Tail(a []float64, k int, dp []float64) float64 {
+	clear(dp)
+	dp[0] = 1
+	for _, x := range a {
+		dp[k] += dp[k-1] * x // reaching k is absorbing
+		for j := k - 1; j >= 1; j-- {
+			dp[j] = dp[j]*(1-x) + dp[j-1]*x
+		}
+		dp[0] *= 1 - x
+	}
+	return dp[k]
+}
+
+func unitClamp(x float64) float64 { return min(1, max(0, x)) }

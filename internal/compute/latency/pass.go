@@ -1,19 +1,18 @@
-package compute
+package latency
 
 import (
-	"slices"
-
+	"github.com/emac-dev/emac/internal/compute/tree"
 	"github.com/emac-dev/emac/internal/dist"
 	"github.com/emac-dev/emac/internal/journey"
 )
 
 // pass evaluates one flavour of every node of a tree, each node on its
-// scope's grid (latscope.go), in post-order. A child's curve is released
+// scope's grid (scope.go), in post-order. A child's curve is released
 // as soon as its parent is computed unless keep marks it (latency shares
 // and availability perturbations re-evaluate ancestors from the kept
 // curves).
 type pass struct {
-	m    *latModel
+	m    *timing
 	g    grids
 	f    dist.Flavour
 	keep []bool // per node; nil keeps none
@@ -28,18 +27,18 @@ type pass struct {
 	// the flavour reads it and the primary's mass.
 	at, mass []float64
 	kids     []dist.Sub // scratch
-	// shared makes the pass the shared-fate lower band (latshared.go):
+	// shared makes the pass the shared-fate lower band (shared.go):
 	// flavour Lower, except where the children of a node share failure
 	// domains.
 	shared bool
-	// upper makes the pass the class upper band (latclass.go): flavour
+	// upper makes the pass the class upper band (class.go): flavour
 	// Upper, except where the children of a node share failure domains.
 	upper bool
 }
 
 func newPass(set *leafSet, f dist.Flavour, keep []bool) *pass {
 	m := set.m
-	n := len(m.t.nodes)
+	n := len(m.t.Nodes)
 	p := &pass{
 		m: m, g: set.g, f: f, keep: keep, set: set,
 		leaf:  map[scopeComp]dist.Sub{},
@@ -58,9 +57,9 @@ func (p *pass) calc(i int32) *dist.Calc { return p.g[p.m.sc.of[i]] }
 // run evaluates every node and returns the root's curve, which stays
 // owned by the pass.
 func (p *pass) run() dist.Sub {
-	for i := range p.m.t.nodes {
+	for i := range p.m.t.Nodes {
 		p.vals[i], p.owned[i] = p.eval(int32(i))
-		for _, c := range p.m.t.nodes[i].kids {
+		for _, c := range p.m.t.Nodes[i].Children {
 			if p.keep == nil || !p.keep[c] {
 				p.drop(c)
 			}
@@ -129,10 +128,10 @@ func (p *pass) override(c int32, curve func(calc *dist.Calc) dist.Sub) (restore 
 	}
 }
 
-// newLeaf returns component c's curve on calc's grid at the set's current
-// availability of c (perturbations change it), avail: a leaf curve is its
-// availability times a curve of the law alone, so the set's curve is
-// rescaled rather than computed again.
+// newLeaf returns component c's curve on calc's grid at availability
+// avail (a perturbation's): a leaf curve is its availability times a
+// curve of the law alone, so the set's curve is rescaled rather than
+// computed again.
 func (p *pass) newLeaf(c int32, avail float64) func(calc *dist.Calc) dist.Sub {
 	return func(calc *dist.Calc) dist.Sub {
 		var base dist.Sub
@@ -141,7 +140,7 @@ func (p *pass) newLeaf(c int32, avail float64) func(calc *dist.Calc) dist.Sub {
 				base = p.set.get(p.f, int32(s), c)
 			}
 		}
-		if a := p.set.orig[c]; base.V != nil && a > 0 {
+		if a := p.set.avail[c]; base.V != nil && a > 0 {
 			out := calc.Clone(base)
 			r := avail / a
 			for k := range out.V {
@@ -159,15 +158,12 @@ func (p *pass) newLeaf(c int32, avail float64) func(calc *dist.Calc) dist.Sub {
 // upper-band curves, one curve for all three when the law is exact (no
 // observations, no band), scaled by the component's availability in avail
 // (the tree's point values, or its lower values for the shared-fate
-// band). Curves are computed on first use.
+// band; perturbations override the curves they change, never avail).
+// Curves are computed on first use.
 type leafSet struct {
-	m     *latModel
-	g     grids
-	avail []float64
-	// orig is avail when the set was made: the cached curves use it, so
-	// that a perturbation of avail (which overrides the curves it
-	// changes) never reaches the cache.
-	orig   []float64
+	m      *timing
+	g      grids
+	avail  []float64
 	curves map[scopeComp]*[3]dist.Sub
 	canon  []int32 // per scope, the first scope on the same calculator
 }
@@ -178,19 +174,18 @@ type leafSet struct {
 // under the first scope with the same grid.
 type scopeComp struct{ s, c int32 }
 
-func newLeafSet(m *latModel, g grids) *leafSet {
-	return newLeafSetAt(m, g, m.t.point)
+func newLeafSet(m *timing, g grids) *leafSet {
+	return newLeafSetAt(m, g, m.t.Point)
 }
 
-func newLeafSetAt(m *latModel, g grids, avail []float64) *leafSet {
-	return &leafSet{m: m, g: g, avail: avail, orig: slices.Clone(avail), curves: map[scopeComp]*[3]dist.Sub{}, canon: g.canon()}
+func newLeafSetAt(m *timing, g grids, avail []float64) *leafSet {
+	return &leafSet{m: m, g: g, avail: avail, curves: map[scopeComp]*[3]dist.Sub{}, canon: g.canon()}
 }
 
 // rescoped returns a set on g, whose deadline scopes (all but scope 0)
 // are s's: their cached curves are shared.
 func (s *leafSet) rescoped(g grids) *leafSet {
 	r := newLeafSetAt(s.m, g, s.avail)
-	r.orig = s.orig
 	for k, v := range s.curves {
 		if k.s != 0 && r.canon[k.s] == k.s {
 			r.curves[k] = v
@@ -217,7 +212,7 @@ func (s *leafSet) get(f dist.Flavour, sc, c int32) dist.Sub {
 		s.curves[key] = cs
 	}
 	if cs[k].V == nil {
-		cs[k] = s.g[sc].Leaf(f, s.orig[c], s.m.laws[c], s.m.eps[c])
+		cs[k] = s.g[sc].Leaf(f, s.avail[c], s.m.laws[c], s.m.eps[c])
 	}
 	return cs[k]
 }
@@ -225,20 +220,20 @@ func (s *leafSet) get(f dist.Flavour, sc, c int32) dist.Sub {
 // eval computes node i's curve from its children's; owned reports whether
 // the curve was allocated for the node (leaves and skips share theirs).
 func (p *pass) eval(i int32) (s dist.Sub, owned bool) {
-	n := &p.m.t.nodes[i]
+	n := &p.m.t.Nodes[i]
 	sc := p.m.sc.of[i]
 	c := p.g[sc]
-	switch n.op {
-	case opLeaf:
-		return p.leafCurve(sc, n.comp), false
-	case opSkip:
+	switch n.Op {
+	case tree.Leaf:
+		return p.leafCurve(sc, n.Component), false
+	case tree.Skip:
 		if p.skip[sc].V == nil {
 			p.skip[sc] = c.Const(1)
 		}
 		return p.skip[sc], false
 	}
 	kids := p.kids[:0]
-	for _, k := range n.kids {
+	for _, k := range n.Children {
 		kids = append(kids, p.vals[k])
 	}
 	p.kids = kids
@@ -253,21 +248,21 @@ func (p *pass) eval(i int32) (s dist.Sub, owned bool) {
 		}
 	}
 	f := p.f
-	switch n.op {
-	case opSeries:
+	switch n.Op {
+	case tree.Series:
 		return c.Series(f, kids), true
-	case opParallel:
+	case tree.Parallel:
 		return c.Parallel(f, kids), true
-	case opCond:
-		return c.Cond(f, n.lo, n.hi, kids), true
-	case opRace:
-		return c.Race(f, n.src.(*journey.Race).HedgeAfter, kids), true
-	case opKofN:
-		return c.KofN(f, n.k, kids), true
-	case opTimeout, opRetry:
+	case tree.Cond:
+		return c.Cond(f, n.Lo, n.Hi, kids), true
+	case tree.Race:
+		return c.Race(f, n.Src.(*journey.Race).HedgeAfter, kids), true
+	case tree.KofN:
+		return c.KofN(f, n.K, kids), true
+	case tree.Timeout, tree.Retry:
 		return p.deadline(i, n, kids), true
 	}
-	panic("compute: unknown operator")
+	panic("latency: unknown operator")
 }
 
 // deadline evaluates a Timeout or Retry node. A declared
@@ -275,14 +270,14 @@ func (p *pass) eval(i int32) (s dist.Sub, owned bool) {
 // answers late, independently of their latency (as the simulator draws
 // it): the primary's curve is scaled by 1 − tp. A primary in a scope of
 // its own is read at τ on its grid and carried onto the node's.
-func (p *pass) deadline(i int32, n *node, kids []dist.Sub) dist.Sub {
+func (p *pass) deadline(i int32, n *tree.Node, kids []dist.Sub) dist.Sub {
 	c, f := p.calc(i), p.f
 	if p.shared && p.sharedDeadline(n) {
 		f = dist.FreeLower
 	}
-	pc := p.calc(n.kids[0])
+	pc := p.calc(n.Children[0])
 	prim := p.primary(i, n, kids[0])
-	if n.tpSet {
+	if n.HasTimeoutProbability {
 		defer pc.Release(prim)
 	}
 	if pc != c {
@@ -290,10 +285,10 @@ func (p *pass) deadline(i int32, n *node, kids []dist.Sub) dist.Sub {
 		defer c.Release(prim)
 	}
 	at := p.at[i]
-	if r, ok := n.src.(*journey.Retry); ok {
-		return c.RetryAt(f, n.k, r.PerTryTimeout, r.Backoff, at, prim)
+	if r, ok := n.Src.(*journey.Retry); ok {
+		return c.RetryAt(f, n.K, r.PerTryTimeout, r.Backoff, at, prim)
 	}
-	to := n.src.(*journey.Timeout)
+	to := n.Src.(*journey.Timeout)
 	if len(kids) == 2 {
 		return c.TimeoutAt(f, to.Timeout, at, prim, &kids[1])
 	}
@@ -303,24 +298,24 @@ func (p *pass) deadline(i int32, n *node, kids []dist.Sub) dist.Sub {
 // primary returns the curve of Timeout or Retry node i's primary s (on
 // the primary's grid), scaled by 1 − tp when tp is declared (then a new
 // buffer), and records its mass and its value at the deadline.
-func (p *pass) primary(i int32, n *node, s dist.Sub) dist.Sub {
-	pc := p.calc(n.kids[0])
+func (p *pass) primary(i int32, n *tree.Node, s dist.Sub) dist.Sub {
+	pc := p.calc(n.Children[0])
 	p.mass[i] = s.Mass
-	if n.tpSet {
+	if n.HasTimeoutProbability {
 		s = pc.Clone(s)
 		for k := range s.V {
-			s.V[k] *= 1 - n.tp
+			s.V[k] *= 1 - n.TimeoutProbability
 		}
-		s.Mass *= 1 - n.tp
+		s.Mass *= 1 - n.TimeoutProbability
 	}
-	p.at[i] = pc.At(p.f, s, deadlineOf(n))
+	p.at[i] = pc.At(p.f, s, n.Deadline())
 	return s
 }
 
 // readDeadline records node i's primary reads without computing its curve.
-func (p *pass) readDeadline(i int32, n *node) {
-	s := p.primary(i, n, p.vals[n.kids[0]])
-	if n.tpSet {
-		p.calc(n.kids[0]).Release(s)
+func (p *pass) readDeadline(i int32, n *tree.Node) {
+	s := p.primary(i, n, p.vals[n.Children[0]])
+	if n.HasTimeoutProbability {
+		p.calc(n.Children[0]).Release(s)
 	}
 }

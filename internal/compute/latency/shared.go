@@ -1,6 +1,8 @@
-package compute
+package latency
 
 import (
+	"github.com/emac-dev/emac/internal/compute/kofn"
+	"github.com/emac-dev/emac/internal/compute/tree"
 	"github.com/emac-dev/emac/internal/dist"
 	"github.com/emac-dev/emac/internal/journey"
 )
@@ -38,7 +40,7 @@ import (
 //   - a Race, or a KofN with k = 1, over shared branches counts only the
 //     best branch of each fate group, 1 − ∏_g (1 − max_{i∈g} L_i); a KofN
 //     with 1 < k < n over shared branches takes A−'s rule at every t
-//     (kofn.go): the least P(at least k) over independent groups with any
+//     (package kofn): the least P(at least k) over independent groups with any
 //     success-count law of each group's mean ΣL_i(t), and at least the
 //     Esary–Proschan bound (the events "branch i succeeds within t" are
 //     increasing in successes and decreasing in times, so associated);
@@ -55,25 +57,25 @@ import (
 
 // sharedOp evaluates node n of the shared-fate band where it differs from
 // the independent lower band; ok is false where it does not.
-func (p *pass) sharedOp(c *dist.Calc, n *node, kids []dist.Sub) (s dist.Sub, ok bool) {
-	switch n.op {
-	case opSeries:
-		if n.stepGroups != nil {
-			return groupedSeries(c, n.stepGroups, kids), true
+func (p *pass) sharedOp(c *dist.Calc, n *tree.Node, kids []dist.Sub) (s dist.Sub, ok bool) {
+	switch n.Op {
+	case tree.Series:
+		if n.StepGroups != nil {
+			return groupedSeries(c, n.StepGroups, kids), true
 		}
-	case opRace:
-		if n.multi {
-			return c.RaceGroups(n.src.(*journey.Race).HedgeAfter, kids, positions(n.groups)), true
+	case tree.Race:
+		if n.Multi {
+			return c.RaceGroups(n.Src.(*journey.Race).HedgeAfter, kids, n.GroupMembers()), true
 		}
-	case opKofN:
+	case tree.KofN:
 		switch {
-		case !n.multi || n.k == len(kids):
-		case n.k == 1:
-			return c.RaceGroups(0, kids, positions(n.groups)), true
+		case !n.Multi || n.K == len(kids):
+		case n.K == 1:
+			return c.RaceGroups(0, kids, n.GroupMembers()), true
 		default:
-			groups := positions(n.groups)
+			groups := n.GroupMembers()
 			return c.Pointwise(dist.Lower, kids, func(x []float64) float64 {
-				return max(groupwiseKofN(x, groups, n.k).value, minPathBound(x, n.k))
+				return max(kofn.GroupwiseMin(x, groups, n.K).Value, kofn.MinPath(x, n.K))
 			}), true
 		}
 	}
@@ -83,11 +85,11 @@ func (p *pass) sharedOp(c *dist.Calc, n *node, kids []dist.Sub) (s dist.Sub, ok 
 // sharedDeadline reports whether the shared-fate band evaluates Timeout or
 // Retry node n with the dependence-free arithmetic: a fallback in the
 // primary's fate group, or several attempts of the same components.
-func (p *pass) sharedDeadline(n *node) bool {
-	if n.op == opRetry {
-		return n.k > 1
+func (p *pass) sharedDeadline(n *tree.Node) bool {
+	if n.Op == tree.Retry {
+		return n.K > 1
 	}
-	return n.multi
+	return n.Multi
 }
 
 // groupedSeries sums the steps of each fate group with Makarov's bound and
@@ -118,19 +120,10 @@ func groupedSeries(c *dist.Calc, groups [][]int, kids []dist.Sub) dist.Sub {
 	return s
 }
 
-// positions returns the members of every fate group.
-func positions(groups []group) [][]int {
-	out := make([][]int, len(groups))
-	for i, g := range groups {
-		out[i] = g.members
-	}
-	return out
-}
-
 // newSharedPass returns the shared-fate band's pass on the main grid:
 // leaves at their lower availabilities.
-func newSharedPass(l *latency, keep []bool) *pass {
-	p := newPass(newLeafSetAt(l.m, l.mg.g, l.m.t.lower), dist.Lower, keep)
+func newSharedPass(l *Model, keep []bool) *pass {
+	p := newPass(newLeafSetAt(l.m, l.mg.g, l.m.t.Lower), dist.Lower, keep)
 	p.shared = true
 	return p
 }
@@ -140,17 +133,17 @@ func newSharedPass(l *latency, keep []bool) *pass {
 // the timed Timeout and Retry nodes outside such subtrees.
 func (p *pass) runTimed() {
 	m := p.m
-	for i := range m.t.nodes {
-		n := &m.t.nodes[i]
+	for i := range m.t.Nodes {
+		n := &m.t.Nodes[i]
 		switch {
 		case m.inTimed[i]:
 			p.vals[i], p.owned[i] = p.eval(int32(i))
-		case n.lateTimed:
+		case m.lateTimed[i]:
 			p.readDeadline(int32(i), n)
 		default:
 			continue
 		}
-		for _, c := range n.kids {
+		for _, c := range n.Children {
 			if p.keep == nil || !p.keep[c] {
 				p.drop(c)
 			}

@@ -1,9 +1,9 @@
-package compute
+package latency
 
 import (
-	"math"
 	"slices"
 
+	"github.com/emac-dev/emac/internal/compute/tree"
 	"github.com/emac-dev/emac/internal/dist"
 	"github.com/emac-dev/emac/internal/journey"
 )
@@ -40,24 +40,25 @@ type scopes struct {
 }
 
 // assignScopes partitions m's nodes into scopes (after markLate).
-func (m *latModel) assignScopes() {
-	nodes := m.t.nodes
+func (m *timing) assignScopes() {
+	nodes := m.t.Nodes
 	root := int32(len(nodes) - 1)
 	sc := scopes{of: make([]int32, len(nodes)), top: []int32{root}, tau: []float64{0}}
 	for i := root - 1; i >= 0; i-- {
-		p := &nodes[nodes[i].parent]
-		if p.lateTimed && p.kids[0] == i {
+		pi := nodes[i].Parent
+		p := &nodes[pi]
+		if m.lateTimed[pi] && p.Children[0] == i {
 			sc.of[i] = int32(len(sc.top))
 			sc.top = append(sc.top, i)
-			sc.tau = append(sc.tau, deadlineOf(p))
+			sc.tau = append(sc.tau, p.Deadline())
 			continue
 		}
-		sc.of[i] = sc.of[nodes[i].parent]
+		sc.of[i] = sc.of[nodes[i].Parent]
 	}
-	sc.comp = make([][]int32, len(m.t.comps))
+	sc.comp = make([][]int32, len(m.t.Components))
 	for i := range nodes {
-		if n := &nodes[i]; n.op == opLeaf && !slices.Contains(sc.comp[n.comp], sc.of[i]) {
-			sc.comp[n.comp] = append(sc.comp[n.comp], sc.of[i])
+		if n := &nodes[i]; n.Op == tree.Leaf && !slices.Contains(sc.comp[n.Component], sc.of[i]) {
+			sc.comp[n.Component] = append(sc.comp[n.Component], sc.of[i])
 		}
 	}
 	m.sc = sc
@@ -66,16 +67,16 @@ func (m *latModel) assignScopes() {
 // breaksOf returns the durations that should fall on scope s's grid
 // points: its deadline, and the hedges, deadlines and retry periods of its
 // own nodes.
-func (m *latModel) breaksOf(s int32) []float64 {
+func (m *timing) breaksOf(s int32) []float64 {
 	var out []float64
 	if s > 0 {
 		out = append(out, m.sc.tau[s])
 	}
-	for i := range m.t.nodes {
+	for i := range m.t.Nodes {
 		if m.sc.of[i] != s {
 			continue
 		}
-		switch src := m.t.nodes[i].src.(type) {
+		switch src := m.t.Nodes[i].Src.(type) {
 		case *journey.Timeout:
 			out = append(out, src.Timeout)
 		case *journey.Retry:
@@ -90,7 +91,7 @@ func (m *latModel) breaksOf(s int32) []float64 {
 // scopeSpec returns the grid of scope s > 0 given the median estimate of
 // its top node: exactly [0, τ], with cellsPerMedian cells below the median
 // where scopeMinK..scopeMaxK points allow.
-func (m *latModel) scopeSpec(s int32, med float64) dist.Spec {
+func (m *timing) scopeSpec(s int32, med float64) dist.Spec {
 	tau := m.sc.tau[s]
 	if !m.interpolates(s) {
 		// Leaves and pointwise operators are exact at every grid point,
@@ -113,16 +114,16 @@ const coarseScopeK = 512
 // error at its grid points: it convolves (a Series of two or more steps
 // that take time), shifts by a hedge, or holds a deadline (whose fallback,
 // retries or nested primary are carried between grids).
-func (m *latModel) interpolates(s int32) bool {
-	for i := range m.t.nodes {
+func (m *timing) interpolates(s int32) bool {
+	for i := range m.t.Nodes {
 		if m.sc.of[i] != s {
 			continue
 		}
-		n := &m.t.nodes[i]
-		switch n.op {
-		case opSeries:
+		n := &m.t.Nodes[i]
+		switch n.Op {
+		case tree.Series:
 			timed := 0
-			for _, c := range n.kids {
+			for _, c := range n.Children {
 				if m.timed[c] {
 					timed++
 				}
@@ -130,11 +131,11 @@ func (m *latModel) interpolates(s int32) bool {
 			if timed > 1 {
 				return true
 			}
-		case opRace:
-			if m.timed[i] && n.src.(*journey.Race).HedgeAfter > 0 {
+		case tree.Race:
+			if m.timed[i] && n.Src.(*journey.Race).HedgeAfter > 0 {
 				return true
 			}
-		case opTimeout, opRetry:
+		case tree.Timeout, tree.Retry:
 			return true
 		}
 	}
@@ -189,7 +190,7 @@ func (g grids) points() int {
 
 // innerSpecs returns the specs of every scope (index 0 unused) from the
 // median estimates med of the nodes.
-func (m *latModel) innerSpecs(med []float64) []dist.Spec {
+func (m *timing) innerSpecs(med []float64) []dist.Spec {
 	specs := make([]dist.Spec, len(m.sc.top))
 	m.scopeMed = make([]float64, len(m.sc.top))
 	for s := int32(1); s < int32(len(specs)); s++ {
@@ -207,15 +208,4 @@ func rootStep(r, md float64) float64 {
 		step = md / cellsPerMedian
 	}
 	return max(step, r/(rootMaxK-1))
-}
-
-// maxPos is a finite positive maximum of its arguments (0 when none).
-func maxPos(xs ...float64) float64 {
-	m := 0.0
-	for _, x := range xs {
-		if x > 0 && !math.IsInf(x, 0) {
-			m = max(m, x)
-		}
-	}
-	return m
 }

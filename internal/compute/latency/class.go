@@ -1,8 +1,10 @@
-package compute
+package latency
 
 import (
 	"math"
 
+	"github.com/emac-dev/emac/internal/compute/kofn"
+	"github.com/emac-dev/emac/internal/compute/tree"
 	"github.com/emac-dev/emac/internal/dist"
 )
 
@@ -14,7 +16,7 @@ import (
 // availabilities and latency bands:
 //
 //   - S_lo, a lower band of P(J succeeds within t): the shared-fate pass
-//     of latshared.go (Makarov inside a fate group of a Series and
+//     of shared.go (Makarov inside a fate group of a Series and
 //     independent convolution across groups, the product for Parallel,
 //     the best member per group for Race, A−'s groupwise rule for KofN,
 //     the union bound for a Timeout whose fallback shares its fate and a
@@ -42,25 +44,25 @@ import (
 
 // upperOp evaluates node n of the class upper band where it differs from
 // the independent upper band; ok is false where it does not.
-func (p *pass) upperOp(c *dist.Calc, n *node, kids []dist.Sub) (s dist.Sub, ok bool) {
-	switch n.op {
-	case opSeries:
-		if n.stepGroups != nil {
-			return groupedUpperSeries(c, n.stepGroups, kids), true
+func (p *pass) upperOp(c *dist.Calc, n *tree.Node, kids []dist.Sub) (s dist.Sub, ok bool) {
+	switch n.Op {
+	case tree.Series:
+		if n.StepGroups != nil {
+			return groupedUpperSeries(c, n.StepGroups, kids), true
 		}
-	case opParallel:
-		if n.stepGroups != nil {
-			return c.Pointwise(dist.Upper, kids, minPerGroup(n.stepGroups)), true
+	case tree.Parallel:
+		if n.StepGroups != nil {
+			return c.Pointwise(dist.Upper, kids, minPerGroup(n.StepGroups)), true
 		}
-	case opKofN:
+	case tree.KofN:
 		switch {
-		case !n.multi || n.k == 1:
-		case n.k == len(kids):
-			return c.Pointwise(dist.Upper, kids, minPerGroup(positions(n.groups))), true
+		case !n.Multi || n.K == 1:
+		case n.K == len(kids):
+			return c.Pointwise(dist.Upper, kids, minPerGroup(n.GroupMembers())), true
 		default:
-			groups := positions(n.groups)
+			groups := n.GroupMembers()
 			return c.Pointwise(dist.Upper, kids, func(x []float64) float64 {
-				return groupwiseKofNMax(x, groups, n.k)
+				return kofn.GroupwiseMax(x, groups, n.K)
 			}), true
 		}
 	}
@@ -136,13 +138,13 @@ func classUpperPass(set *leafSet) *pass {
 // primary's S(τ) as the pass read it).
 func (p *pass) upperMass() float64 {
 	t := p.m.t
-	mass := make([]float64, len(t.nodes))
+	mass := make([]float64, len(t.Nodes))
 	var x []float64
 	var idx []int
-	for i := range t.nodes {
-		n := &t.nodes[i]
+	for i := range t.Nodes {
+		n := &t.Nodes[i]
 		x = x[:0]
-		for _, c := range n.kids {
+		for _, c := range n.Children {
 			x = append(x, mass[c])
 		}
 		mass[i] = p.nodeUpperMass(int32(i), n, x, &idx)
@@ -152,37 +154,37 @@ func (p *pass) upperMass() float64 {
 
 // nodeUpperMass is the class upper band's mass of node n from its
 // children's masses x.
-func (p *pass) nodeUpperMass(i int32, n *node, x []float64, idx *[]int) float64 {
-	switch n.op {
-	case opLeaf:
-		return p.set.avail[n.comp]
-	case opSkip:
+func (p *pass) nodeUpperMass(i int32, n *tree.Node, x []float64, idx *[]int) float64 {
+	switch n.Op {
+	case tree.Leaf:
+		return p.set.avail[n.Component]
+	case tree.Skip:
 		return 1
-	case opSeries, opParallel:
-		if n.stepGroups != nil {
-			return minPerGroup(n.stepGroups)(x)
+	case tree.Series, tree.Parallel:
+		if n.StepGroups != nil {
+			return minPerGroup(n.StepGroups)(x)
 		}
 		return dist.Product(x)
-	case opCond:
-		return dist.Vertex(n.lo, n.hi, x, true, idx, nil)
-	case opRace:
+	case tree.Cond:
+		return dist.Vertex(n.Lo, n.Hi, x, true, idx, nil)
+	case tree.Race:
 		return dist.AnyOf(x)
-	case opKofN:
+	case tree.KofN:
 		switch {
-		case !n.multi || n.k == 1:
-			return (&tree{}).tail(x, n.k)
-		case n.k == len(x):
-			return minPerGroup(positions(n.groups))(x)
+		case !n.Multi || n.K == 1:
+			return kofn.Tail(x, n.K, make([]float64, n.K+1))
+		case n.K == len(x):
+			return minPerGroup(n.GroupMembers())(x)
 		}
-		return groupwiseKofNMax(x, positions(n.groups), n.k)
-	case opTimeout:
+		return kofn.GroupwiseMax(x, n.GroupMembers(), n.K)
+	case tree.Timeout:
 		s := p.onTime(i, n, x[0])
 		if len(x) == 2 {
 			return s + (1-s)*x[1]
 		}
 		return s
-	case opRetry:
-		return 1 - math.Pow(1-p.onTime(i, n, x[0]), float64(n.k))
+	case tree.Retry:
+		return 1 - math.Pow(1-p.onTime(i, n, x[0]), float64(n.K))
 	}
 	return 1
 }
@@ -190,12 +192,12 @@ func (p *pass) nodeUpperMass(i int32, n *node, x []float64, idx *[]int) float64 
 // onTime is the primary's S(τ) of Timeout or Retry node i as the pass
 // read it when its primary is timed, else the primary's mass scaled by
 // 1 − tp (an instant primary).
-func (p *pass) onTime(i int32, n *node, primary float64) float64 {
-	if n.lateTimed {
+func (p *pass) onTime(i int32, n *tree.Node, primary float64) float64 {
+	if p.m.lateTimed[i] {
 		return p.at[i]
 	}
-	if n.tpSet {
-		return primary * (1 - n.tp)
+	if n.HasTimeoutProbability {
+		return primary * (1 - n.TimeoutProbability)
 	}
 	return primary
 }
@@ -203,13 +205,13 @@ func (p *pass) onTime(i int32, n *node, primary float64) float64 {
 // sameAsLower reports, per node, whether the class lower band equals the
 // independent lower band there: no node of its subtree has children that
 // share failure domains where the shared-fate arithmetic differs.
-func (m *latModel) sameAsLower() []bool {
+func (m *timing) sameAsLower() []bool {
 	t := m.t
-	same := make([]bool, len(t.nodes))
-	for i := range t.nodes {
-		n := &t.nodes[i]
+	same := make([]bool, len(t.Nodes))
+	for i := range t.Nodes {
+		n := &t.Nodes[i]
 		s := !sharedDiffers(n)
-		for _, c := range n.kids {
+		for _, c := range n.Children {
 			s = s && same[c]
 		}
 		same[i] = s
@@ -219,16 +221,16 @@ func (m *latModel) sameAsLower() []bool {
 
 // sharedDiffers reports whether the shared-fate band evaluates node n
 // differently from the independent lower band (sharedOp, sharedDeadline).
-func sharedDiffers(n *node) bool {
-	switch n.op {
-	case opSeries:
-		return n.stepGroups != nil
-	case opRace, opTimeout:
-		return n.multi
-	case opKofN:
-		return n.multi && n.k != len(n.kids)
-	case opRetry:
-		return n.k > 1
+func sharedDiffers(n *tree.Node) bool {
+	switch n.Op {
+	case tree.Series:
+		return n.StepGroups != nil
+	case tree.Race, tree.Timeout:
+		return n.Multi
+	case tree.KofN:
+		return n.Multi && n.K != len(n.Children)
+	case tree.Retry:
+		return n.K > 1
 	}
 	return false
 }
@@ -237,14 +239,14 @@ func sharedDiffers(n *node) bool {
 // band cl node by node: where the two agree (same), cl shares lo's curve.
 // It returns both roots.
 func runPair(lo, cl *pass, same []bool) (dist.Sub, dist.Sub) {
-	for i := range lo.m.t.nodes {
+	for i := range lo.m.t.Nodes {
 		lo.vals[i], lo.owned[i] = lo.eval(int32(i))
 		if same[i] {
 			cl.vals[i], cl.owned[i] = lo.vals[i], false
 		} else {
 			cl.vals[i], cl.owned[i] = cl.eval(int32(i))
 		}
-		for _, c := range lo.m.t.nodes[i].kids {
+		for _, c := range lo.m.t.Nodes[i].Children {
 			cl.drop(c)
 			if lo.keep == nil || !lo.keep[c] {
 				lo.drop(c)

@@ -1,9 +1,10 @@
-package compute
+package latency
 
 import (
 	"fmt"
 	"math"
 
+	"github.com/emac-dev/emac/internal/compute/tree"
 	"github.com/emac-dev/emac/internal/journey"
 	"github.com/emac-dev/emac/internal/law"
 )
@@ -37,9 +38,9 @@ import (
 
 // tailBound returns C + Σ_c Q_c(1 − ε/m) for q and the availability lower
 // bound aLo, +Inf when some call's band does not reach its level.
-func (l *latency) tailBound(aLo float64) float64 {
+func (l *Model) tailBound(aLo float64) float64 {
 	t := l.m.t
-	c, calls := l.tailSum(t, int32(len(t.nodes)-1))
+	c, calls := l.tailSum(t, int32(len(t.Nodes)-1))
 	eps := (1 - l.q) * aLo
 	if eps <= 0 || math.IsInf(c, 1) {
 		return math.Inf(1)
@@ -58,45 +59,45 @@ func (l *latency) tailBound(aLo float64) float64 {
 // tailSum returns node i's constant C and its uncapped calls (component
 // indices, with repeats; calls without latency evidence are instantaneous
 // and left out).
-func (l *latency) tailSum(t *tree, i int32) (float64, []int32) {
-	n := &t.nodes[i]
-	switch n.op {
-	case opLeaf:
-		if l.m.laws[n.comp] == nil {
+func (l *Model) tailSum(t *tree.Tree, i int32) (float64, []int32) {
+	n := &t.Nodes[i]
+	switch n.Op {
+	case tree.Leaf:
+		if l.m.laws[n.Component] == nil {
 			return 0, nil
 		}
-		return 0, []int32{n.comp}
-	case opSkip:
+		return 0, []int32{n.Component}
+	case tree.Skip:
 		return 0, nil
-	case opTimeout:
-		tau := n.src.(*journey.Timeout).Timeout
-		if len(n.kids) < 2 {
+	case tree.Timeout:
+		tau := n.Src.(*journey.Timeout).Timeout
+		if len(n.Children) < 2 {
 			return tau, nil
 		}
-		c, calls := l.tailSum(t, n.kids[1])
+		c, calls := l.tailSum(t, n.Children[1])
 		return tau + c, calls
-	case opRetry:
-		r := n.src.(*journey.Retry)
-		period := float64(n.k-1) * (r.PerTryTimeout + r.Backoff)
+	case tree.Retry:
+		r := n.Src.(*journey.Retry)
+		period := float64(n.K-1) * (r.PerTryTimeout + r.Backoff)
 		if r.PerTryTimeout > 0 {
 			return period + r.PerTryTimeout, nil
 		}
-		c, calls := l.tailSum(t, n.kids[0])
-		all := make([]int32, 0, n.k*len(calls))
-		for range n.k {
+		c, calls := l.tailSum(t, n.Children[0])
+		all := make([]int32, 0, n.K*len(calls))
+		for range n.K {
 			all = append(all, calls...)
 		}
-		return period + float64(n.k)*c, all
+		return period + float64(n.K)*c, all
 	}
 	var c float64
 	var calls []int32
-	for _, k := range n.kids {
+	for _, k := range n.Children {
 		kc, kcalls := l.tailSum(t, k)
 		c += kc
 		calls = append(calls, kcalls...)
 	}
-	if n.op == opRace {
-		c += float64(len(n.kids)-1) * n.src.(*journey.Race).HedgeAfter
+	if n.Op == tree.Race {
+		c += float64(len(n.Children)-1) * n.Src.(*journey.Race).HedgeAfter
 	}
 	return c, calls
 }

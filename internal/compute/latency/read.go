@@ -1,10 +1,11 @@
-package compute
+package latency
 
 import (
 	"fmt"
 	"math"
 	"strconv"
 
+	"github.com/emac-dev/emac/internal/compute/tree"
 	"github.com/emac-dev/emac/internal/dist"
 	"github.com/emac-dev/emac/internal/journey"
 )
@@ -18,61 +19,64 @@ const (
 	assumeRetryAt         = "attempt j starts at j·(perTryTimeout + backoff): failures are assumed detected only at the per-try deadline"
 )
 
-// result reads the three quantiles and assembles the latency result.
-func (l *latency) result(t *tree) *LatencyResult {
-	root := len(t.nodes) - 1
+// Result reads the three quantiles and assembles the latency result;
+// plus and minus are the journey's availability interval, A+ and A−. It
+// returns nil when no curves were computed: Options.Curves was unset, or
+// the journey has no latency objective or no latency evidence.
+func (l *Model) Result(plus, minus float64) *Result {
+	if !l.curves {
+		return nil
+	}
 	c, est := l.mg.g[0], l.mg.root
 	g := c.Grid()
-	res := &LatencyResult{
+	res := &Result{
 		Quantile:               l.q,
 		EstimateAvailability:   est.Mass,
-		ConfidenceAvailability: max(t.plus[root], est.Mass),
-		Grid:                   LatencyGrid{StepSeconds: g.Delta, Points: g.K, Aligned: g.Aligned},
+		ConfidenceAvailability: max(plus, est.Mass),
+		Grid:                   Grid{StepSeconds: g.Delta, Points: g.K, Aligned: g.Aligned},
 		Late:                   l.late,
 	}
-	var notes assumptions
+	var notes []string
 	if q, ok := c.Quantile(est, l.q); ok {
 		res.EstimateSeconds = q
 	} else {
 		res.EstimateSeconds = math.Inf(1)
-		notes.add(fmt.Sprintf("latency estimate: the p%s level is not reached within %s", pct(l.q), g))
+		notes = append(notes, fmt.Sprintf("latency estimate: the p%s level is not reached within %s", pct(l.q), g))
 	}
 	free := l.free
 	res.BoundAvailability = l.upMass
-	tb := l.tailBound(max(free.Mass, t.minus[root]))
-	var boundNotes assumptions
+	tb := l.tailBound(max(free.Mass, minus))
+	var boundNotes []string
 	res.UpperBoundSeconds = l.read(classLowerPass, free, res.BoundAvailability, tb, "upper bound", &boundNotes)
 	if tb < res.UpperBoundSeconds {
 		res.UpperBoundSeconds = tb
-		boundNotes = assumptions{}
-		boundNotes.add(tailNote(l.q))
+		boundNotes = []string{tailNote(l.q)}
 	}
-	for _, n := range boundNotes.list {
-		notes.add(n)
-	}
+	notes = append(notes, boundNotes...)
 	res.UpperConfidenceSeconds = l.read(func(s *leafSet) *pass { return newPass(s, dist.Lower, nil) }, l.lowerRoot, res.ConfidenceAvailability, res.UpperBoundSeconds, "upper confidence", &notes)
 	// The bound holds for every law of the class, the independent one
 	// included.
 	res.UpperConfidenceSeconds = min(res.UpperConfidenceSeconds, res.UpperBoundSeconds)
-	res.Curves = LatencyCurves{
+	res.Curves = Curves{
 		Estimate:   conditional(est.V, est.Mass),
 		Confidence: conditional(l.lowerRoot.V, res.ConfidenceAvailability),
 		UpperBound: conditional(free.V, res.BoundAvailability),
 	}
-	res.Assumptions = l.assumptions(res, notes.list)
+	res.Assumptions = l.assumptions(notes)
 	return res
 }
 
 // read returns the bound inf{t : S_lo(t) ≥ q·aHi} of the lower band lo
 // (on the main grid), re-evaluating the band with the pass newBand makes
 // on grids of wider range while its level lies beyond the grid; +Inf,
-// with a note, when the band never reaches the level. known is a bound
+// with a note appended to notes, when the band never reaches the level.
+// known is a bound
 // already established (+Inf when none): the caller keeps the smaller of
 // the two, so a band that has not reached its level by then returns +Inf
 // without a note, and a wider grid reaches out to known at once instead
 // of doubling step by step. The grids of deadline scopes do not depend
 // on the range and are reused with their leaf curves.
-func (l *latency) read(newBand func(*leafSet) *pass, lo dist.Sub, aHi, known float64, name string, notes *assumptions) float64 {
+func (l *Model) read(newBand func(*leafSet) *pass, lo dist.Sub, aHi, known float64, name string, notes *[]string) float64 {
 	level := l.q * aHi
 	c, s := l.mg.g[0], lo
 	spec := l.mg.spec
@@ -82,7 +86,7 @@ func (l *latency) read(newBand func(*leafSet) *pass, lo dist.Sub, aHi, known flo
 		case ok:
 			return t
 		case unbounded:
-			notes.add(fmt.Sprintf("latency %s unbounded: the band reaches at most %s of the availability %s it is read against, below q = %s (thin latency evidence, or histogram mass in the +Inf bucket)",
+			*notes = append(*notes, fmt.Sprintf("latency %s unbounded: the band reaches at most %s of the availability %s it is read against, below q = %s (thin latency evidence, or histogram mass in the +Inf bucket)",
 				name, short(s.Mass), short(aHi), journey.FormatFloat(l.q)))
 			return math.Inf(1)
 		case c.Grid().Time(c.Grid().K-1) >= known:
@@ -96,7 +100,7 @@ func (l *latency) read(newBand func(*leafSet) *pass, lo dist.Sub, aHi, known flo
 		c = g[0]
 		s = newBand(l.mg.set.rescoped(g)).run()
 	}
-	notes.add(fmt.Sprintf("latency %s unbounded: the band does not reach the p%s level within %s", name, pct(l.q), c.Grid()))
+	*notes = append(*notes, fmt.Sprintf("latency %s unbounded: the band does not reach the p%s level within %s", name, pct(l.q), c.Grid()))
 	return math.Inf(1)
 }
 
@@ -119,45 +123,52 @@ func conditional(v []float64, a float64) []float64 {
 // pct renders a quantile as a percentile number ("99", "99.9").
 func pct(q float64) string { return journey.FormatFloat(math.Round(q*1e6) / 1e4) }
 
-// assumptions lists the latency assumptions in a fixed order: general
-// ones, the grid, the bands, components without evidence, deadlines,
-// late-fraction overrides, then the read notes.
-func (l *latency) assumptions(res *LatencyResult, reads []string) []string {
-	var a assumptions
-	a.add(assumeLatencyEstimate)
-	a.add(l.gridNote())
-	a.add(assumeLatencyAvail)
-	if n := l.bandNote(); n != "" {
-		a.add(n)
-	}
-	a.add(assumeLatencyFree)
-	t := l.m.t
-	for c, comp := range t.comps {
-		if l.m.laws[c] == nil {
-			a.add("latency: component " + comp.Name + " has no latency evidence; its calls are taken as instantaneous")
+// assumptions lists the latency assumptions, deduplicated, in a fixed
+// order: general ones, the grid, the bands, components without evidence,
+// deadlines, then the read notes.
+func (l *Model) assumptions(reads []string) []string {
+	var list []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			list = append(list, s)
 		}
 	}
-	for i := range t.nodes {
-		n := &t.nodes[i]
-		switch n.op {
-		case opTimeout:
-			if len(n.kids) == 2 {
-				a.add("Timeout at " + n.path + ": " + assumeTimeoutAt)
+	add(assumeLatencyEstimate)
+	add(l.gridNote())
+	add(assumeLatencyAvail)
+	if n := l.bandNote(); n != "" {
+		add(n)
+	}
+	add(assumeLatencyFree)
+	t := l.m.t
+	for c, comp := range t.Components {
+		if l.m.laws[c] == nil {
+			add("latency: component " + comp.Name + " has no latency evidence; its calls are taken as instantaneous")
+		}
+	}
+	for i := range t.Nodes {
+		n := &t.Nodes[i]
+		switch n.Op {
+		case tree.Timeout:
+			if len(n.Children) == 2 {
+				add("Timeout at " + n.Path + ": " + assumeTimeoutAt)
 			}
-		case opRetry:
-			if n.k > 1 {
-				a.add("Retry at " + n.path + ": " + assumeRetryAt)
+		case tree.Retry:
+			if n.K > 1 {
+				add("Retry at " + n.Path + ": " + assumeRetryAt)
 			}
 		}
 	}
 	for _, r := range reads {
-		a.add(r)
+		add(r)
 	}
-	return a.list
+	return list
 }
 
 // gridNote describes the main grid.
-func (l *latency) gridNote() string {
+func (l *Model) gridNote() string {
 	g := l.mg.g[0].Grid()
 	s := fmt.Sprintf("latency curves on a uniform grid of %s (trapezoid-rule convolution for the estimate, cell left ends for lower bands, right ends for upper bands)", g)
 	if n := len(l.mg.g) - 1; n > 0 {
@@ -174,7 +185,7 @@ func (l *latency) gridNote() string {
 }
 
 // bandNote states the DKW widening, or "" when every law is exact.
-func (l *latency) bandNote() string {
+func (l *Model) bandNote() string {
 	if l.m.banded == 0 {
 		return ""
 	}
@@ -192,6 +203,7 @@ func (l *latency) bandNote() string {
 		l.m.banded, journey.FormatFloat(roundSig(l.m.alpha)), width)
 }
 
+// roundSig rounds x to three significant digits for a message.
 func roundSig(x float64) float64 {
 	if x == 0 {
 		return 0

@@ -32,9 +32,9 @@ func TestHoldLate(t *testing.T) {
 	if tr.lat == nil {
 		t.Fatal("the perturbation curves were not kept")
 	}
-	root := len(tr.nodes) - 1
+	root := tr.t.Root()
 	base := tr.minus[root]
-	c := tr.compIdx["c"]
+	c := tr.t.ComponentIndex["c"]
 	_, exact := tr.perturb([]int32{c}, 1, true)
 	tr.lat = nil
 	restore := tr.holdLate()

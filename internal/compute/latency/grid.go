@@ -1,15 +1,29 @@
-package compute
+package latency
 
 import (
 	"fmt"
 	"math"
 	"slices"
 
+	"github.com/emac-dev/emac/internal/compute/tree"
 	"github.com/emac-dev/emac/internal/dist"
 	"github.com/emac-dev/emac/internal/journey"
 )
 
-// Grid choice (see Latency). The constants were measured against closed
+// Grid choice. Curves live on uniform grids chosen per journey: the
+// journey's grid (scope 0, scope.go) ranges over 1.25 times a recursive
+// high-quantile estimate of the tree (leaf quantile 0.9999; Series: sum of
+// medians plus the root of the summed squared spreads; Parallel, Cond and
+// KofN max; Race max with hedge offsets; Timeout τ plus the fallback's;
+// Retry the attempts that carry mass times τ+b) and doubles while the
+// estimate does not reach the objective's level; its cell is 1/200 of the
+// tree's median estimate, refined while the computed median has fewer
+// than 100 cells below it, with at most 4,096 points. The primary of every
+// timed Timeout or Retry has a grid of its own ending at its deadline.
+// The bounds, when their level lies beyond the grid, are read on grids of
+// doubled range (read.go).
+//
+// The constants were measured against closed
 // forms (dist.TestAccuracyByResolution: worst relative error of p50, p90
 // and p99 over every operator 1.5e-4 at 50 cells below the median, 4e-5
 // at 100, 1.2e-5 at 200) and against the simulator; atoms on grid points
@@ -31,14 +45,14 @@ const (
 
 // initialSpecs estimates, bottom-up, a high quantile of every node (the
 // root grid's range) and its median (the grids' resolution), and returns
-// scope 0's spec and every inner scope's (see latscope.go). A Series adds
+// scope 0's spec and every inner scope's (see scope.go). A Series adds
 // its steps' medians and, above them, the square root of the sum of their
 // squared spreads (hi − median), as standard deviations add; Parallel,
 // Cond and KofN take the largest child's, Race the largest after hedge
 // offsets, Timeout τ plus the fallback's, Retry the attempts that carry
 // mass times (τ+b).
-func (m *latModel) initialSpecs() (root dist.Spec, inner []dist.Spec) {
-	nodes := m.t.nodes
+func (m *timing) initialSpecs() (root dist.Spec, inner []dist.Spec) {
+	nodes := m.t.Nodes
 	hi := make([]float64, len(nodes))
 	med := make([]float64, len(nodes))
 	av := make([]float64, len(nodes))
@@ -67,22 +81,22 @@ func (m *latModel) initialSpecs() (root dist.Spec, inner []dist.Spec) {
 
 // estimate returns node i's high quantile and median estimates from its
 // children's.
-func (m *latModel) estimate(i int32, hi, med, av []float64) (h, md float64) {
-	n := &m.t.nodes[i]
-	kh := make([]float64, len(n.kids))
-	km := make([]float64, len(n.kids))
-	for j, c := range n.kids {
+func (m *timing) estimate(i int32, hi, med, av []float64) (h, md float64) {
+	n := &m.t.Nodes[i]
+	kh := make([]float64, len(n.Children))
+	km := make([]float64, len(n.Children))
+	for j, c := range n.Children {
 		kh[j], km[j] = hi[c], med[c]
 	}
-	switch n.op {
-	case opLeaf:
-		if l := m.laws[n.comp]; l != nil {
+	switch n.Op {
+	case tree.Leaf:
+		if l := m.laws[n.Component]; l != nil {
 			return finite(l.Quantile(leafHigh)), finite(l.Quantile(0.5))
 		}
 		return 0, 0
-	case opSkip:
+	case tree.Skip:
 		return 0, 0
-	case opSeries:
+	case tree.Series:
 		// Spreads above the median add like standard deviations: far less
 		// than Σ hi for many steps, still at least the largest spread.
 		var sq float64
@@ -91,33 +105,33 @@ func (m *latModel) estimate(i int32, hi, med, av []float64) (h, md float64) {
 			sq += d * d
 		}
 		return sum(km) + math.Sqrt(sq), sum(km)
-	case opParallel:
+	case tree.Parallel:
 		return slices.Max(kh), slices.Max(km)
-	case opCond:
+	case tree.Cond:
 		var mix float64
 		for j, p := range m.probs[i] {
 			mix += p * km[j]
 		}
 		return slices.Max(kh), mix
-	case opRace:
-		d := n.src.(*journey.Race).HedgeAfter
+	case tree.Race:
+		d := n.Src.(*journey.Race).HedgeAfter
 		for j := range kh {
 			kh[j] += float64(j) * d
 			km[j] += float64(j) * d
 		}
 		return slices.Max(kh), slices.Min(km)
-	case opKofN:
+	case tree.KofN:
 		slices.Sort(km)
-		return slices.Max(kh), km[n.k-1]
-	case opTimeout:
-		tau := n.src.(*journey.Timeout).Timeout
+		return slices.Max(kh), km[n.K-1]
+	case tree.Timeout:
+		tau := n.Src.(*journey.Timeout).Timeout
 		if len(kh) == 2 {
 			return tau + kh[1], min(km[0], tau)
 		}
 		return tau, min(km[0], tau)
-	case opRetry:
-		r := n.src.(*journey.Retry)
-		tries := retryTries(n.k, m.onTime(n.kids[0], r.PerTryTimeout, kh[0], km[0]), av[n.kids[0]])
+	case tree.Retry:
+		r := n.Src.(*journey.Retry)
+		tries := retryTries(n.K, m.onTime(n.Children[0], r.PerTryTimeout, kh[0], km[0]), av[n.Children[0]])
 		return float64(tries) * (r.PerTryTimeout + r.Backoff), min(km[0], r.PerTryTimeout)
 	}
 	return 0, 0
@@ -144,10 +158,10 @@ func retryTries(attempts int, onTime, avail float64) int {
 // onTime is a rough P(node i answers within tau | it succeeds), for sizing
 // the grid: the law's CDF for a leaf, else leafHigh past the node's high
 // quantile estimate, 1/2 past its median, and 0 below.
-func (m *latModel) onTime(i int32, tau, hi, med float64) float64 {
-	n := &m.t.nodes[i]
-	if n.op == opLeaf {
-		if l := m.laws[n.comp]; l != nil {
+func (m *timing) onTime(i int32, tau, hi, med float64) float64 {
+	n := &m.t.Nodes[i]
+	if n.Op == tree.Leaf {
+		if l := m.laws[n.Component]; l != nil {
 			return l.CDF(tau)
 		}
 		return 1
@@ -163,36 +177,36 @@ func (m *latModel) onTime(i int32, tau, hi, med float64) float64 {
 
 // roughAvailability is a quick estimate of node i's availability (point
 // leaf availabilities, ignoring deadlines) used to size the grid only.
-func (m *latModel) roughAvailability(i int32, av []float64) float64 {
-	n := &m.t.nodes[i]
-	a := make([]float64, len(n.kids))
-	for j, c := range n.kids {
+func (m *timing) roughAvailability(i int32, av []float64) float64 {
+	n := &m.t.Nodes[i]
+	a := make([]float64, len(n.Children))
+	for j, c := range n.Children {
 		a[j] = av[c]
 	}
-	switch n.op {
-	case opLeaf:
-		return m.t.point[n.comp]
-	case opSkip:
+	switch n.Op {
+	case tree.Leaf:
+		return m.t.Point[n.Component]
+	case tree.Skip:
 		return 1
-	case opSeries, opParallel:
+	case tree.Series, tree.Parallel:
 		return dist.Product(a)
-	case opCond:
+	case tree.Cond:
 		var mix float64
 		for j, p := range m.probs[i] {
 			mix += p * a[j]
 		}
 		return mix
-	case opRace:
+	case tree.Race:
 		return dist.AnyOf(a)
-	case opKofN:
+	case tree.KofN:
 		return dist.Product(a) // a lower estimate: all branches succeed
-	case opTimeout:
+	case tree.Timeout:
 		if len(a) == 2 {
 			return a[0] + (1-a[0])*a[1]
 		}
 		return a[0]
-	case opRetry:
-		return 1 - math.Pow(1-a[0], float64(n.k))
+	case tree.Retry:
+		return 1 - math.Pow(1-a[0], float64(n.K))
 	}
 	return 1
 }
@@ -229,7 +243,7 @@ type mainGrid struct {
 // finer grid is allowed. The inner scopes' grids depend on their subtrees
 // alone. keep returns the estimate curves to keep on grids of K points in
 // all.
-func (m *latModel) solve(q float64, keep func(k int) []bool) mainGrid {
+func (m *timing) solve(q float64, keep func(k int) []bool) mainGrid {
 	spec, inner := m.initialSpecs()
 	var mg mainGrid
 	for try := range maxGridTries {
@@ -270,23 +284,23 @@ const minScopeCells = 20
 // for its primary (a primary whose median is below minScopeCells cells
 // of the at most scopeMaxK points across its deadline), the reason; empty
 // when all are resolved.
-func (m *latModel) unresolved(mg mainGrid) []string {
+func (m *timing) unresolved(mg mainGrid) []string {
 	var out []string
 	for s := 1; s < len(mg.g); s++ {
 		g, med := mg.g[s].Grid(), m.scopeMed[s]
 		if !m.interpolates(int32(s)) || !(med > 0) || med/g.Delta >= minScopeCells {
 			continue
 		}
-		n := &m.t.nodes[m.t.nodes[m.sc.top[s]].parent]
+		n := &m.t.Nodes[m.t.Nodes[m.sc.top[s]].Parent]
 		out = append(out, fmt.Sprintf("the primary of the %s at %s answers in about %s, fewer than %d cells of its deadline's grid (%s)",
-			journey.Kind(n.src), n.path, journey.FormatDuration(med), minScopeCells, g))
+			journey.Kind(n.Src), n.Path, journey.FormatDuration(med), minScopeCells, g))
 	}
 	return out
 }
 
 // reference returns the quantile whose resolution the grid is tuned for:
 // the estimate's median, or its q-quantile when the median is 0.
-func (m *latModel) reference(mg mainGrid, q float64) float64 {
+func (m *timing) reference(mg mainGrid, q float64) float64 {
 	if t, ok := mg.g[0].Quantile(mg.root, 0.5); ok && t > 0 {
 		return t
 	}

@@ -1,4 +1,4 @@
-package compute
+package kofn
 
 import (
 	"math"
@@ -12,8 +12,8 @@ import (
 // 0.98324 (about 56× the unavailability).
 func TestGroupwiseKofNIssueExample(t *testing.T) {
 	a := []float64{0.99, 0.99, 0.99, 0.99, 0.99}
-	r := groupwiseKofN(a, [][]int{{0, 1}, {2, 3}, {4}}, 3)
-	if math.Abs(r.value-0.999702) > 1e-9 || !r.exact {
+	r := GroupwiseMin(a, [][]int{{0, 1}, {2, 3}, {4}}, 3)
+	if math.Abs(r.Value-0.999702) > 1e-9 || !r.Exact {
 		t.Errorf("got %+v, want 0.999702 exactly", r)
 	}
 }
@@ -72,7 +72,7 @@ func randomLaw(rng *rand.Rand, m int, mu float64) []float64 {
 
 // TestGroupwiseKofNIsTheMinimum: on random small cases, no law of the
 // class (random laws per group with the members' mean) gives less than
-// groupwiseKofN, and the two-point law it found is in the class, so the
+// GroupwiseMin, and the two-point law it found is in the class, so the
 // value is the exact minimum; a merged (relaxed) result is never above it.
 func TestGroupwiseKofNIsTheMinimum(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -90,7 +90,7 @@ func TestGroupwiseKofNIsTheMinimum(t *testing.T) {
 			_ = g
 		}
 		k := 1 + rng.IntN(len(a))
-		r := groupwiseKofN(a, groups, k)
+		r := GroupwiseMin(a, groups, k)
 		for range 200 {
 			laws := make([][]float64, len(groups))
 			for gi, g := range groups {
@@ -100,12 +100,12 @@ func TestGroupwiseKofNIsTheMinimum(t *testing.T) {
 				}
 				laws[gi] = randomLaw(rng, len(g), mu)
 			}
-			if p := countLawTail(laws, k); p < r.value-1e-12 {
-				t.Fatalf("trial %d: a law of the class gives %.12f < %.12f (a=%v groups=%v k=%d)", trial, p, r.value, a, groups, k)
+			if p := countLawTail(laws, k); p < r.Value-1e-12 {
+				t.Fatalf("trial %d: a law of the class gives %.12f < %.12f (a=%v groups=%v k=%d)", trial, p, r.Value, a, groups, k)
 			}
 		}
-		if r.value > minPathOrIndependent(a, k)+1e-12 {
-			t.Fatalf("trial %d: groupwise %.12f above the independent tail", trial, r.value)
+		if r.Value > minPathOrIndependent(a, k)+1e-12 {
+			t.Fatalf("trial %d: groupwise %.12f above the independent tail", trial, r.Value)
 		}
 	}
 }
@@ -136,9 +136,9 @@ func TestGroupwiseKofNRelaxationIsSound(t *testing.T) {
 			groups = append(groups, members)
 		}
 		k := 2 + rng.IntN(len(a)-2)
-		exact := groupwiseKofN(a, groups, k)
-		relaxed := groupwiseKofNBudget(a, groups, k, 8)
-		if relaxed.exact || relaxed.value > exact.value+1e-12 {
+		exact := GroupwiseMin(a, groups, k)
+		relaxed := groupwiseMin(a, groups, k, 8)
+		if relaxed.Exact || relaxed.Value > exact.Value+1e-12 {
 			t.Fatalf("relaxed %+v, exact %+v", relaxed, exact)
 		}
 	}

@@ -1,8 +1,9 @@
 // Command emac derives journey SLOs from a declared journey and its
 // evidence, and compiles them into control-plane artifacts.
 //
-// EMAC_CPUPROFILE=FILE writes a CPU profile of the run to FILE (go tool
-// pprof reads it); scripts/bench-compile uses it.
+// EMAC_CPUPROFILE=FILE writes a CPU profile of the run to FILE and
+// EMAC_MEMPROFILE=FILE a profile of its allocations (go tool pprof reads
+// both); scripts/bench-compile uses them.
 package main
 
 import (
@@ -20,6 +21,7 @@ func main() {
 	stopProfile := profile(os.Getenv("EMAC_CPUPROFILE"))
 	code := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stopProfile()
+	writeHeapProfile(os.Getenv("EMAC_MEMPROFILE"))
 	stop()
 	os.Exit(code)
 }
@@ -41,5 +43,21 @@ func profile(path string) func() {
 	return func() {
 		pprof.StopCPUProfile()
 		f.Close()
+	}
+}
+
+// writeHeapProfile writes the allocation profile of the run to path (none
+// when path is empty).
+func writeHeapProfile(path string) {
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "EMAC_MEMPROFILE:", err)
 	}
 }

@@ -61,6 +61,9 @@ compile exits 0 whenever it produced its output, whatever the verdict; use
 					fmt.Fprintf(e.stderr, "warning: journey %s: no component has telemetry, so no Prometheus rules, alerts or rollout gate were generated (set spec.components.NAME.telemetry, see %s/report/derivation.md)\n", j, j)
 				}
 			}
+			for _, w := range fs.oversized(kubeObjectLimit) {
+				fmt.Fprintln(e.stderr, "warning:", w)
+			}
 			n := len(fs.roots())
 			fmt.Fprintf(e.stderr, "wrote %d files for %d journey%s to %s\n", len(fs), n, plural(n), out)
 			return nil
@@ -274,3 +277,30 @@ func (u *unit) rules() []rulefmt.Rule {
 
 // header is the first line of every generated YAML file.
 func header() string { return yamlout.Header(Version) }
+
+// kubeObjectLimit is the most bytes a Kubernetes object can take: etcd's
+// default request limit (--max-request-bytes, 1.5 MiB); an apply of a
+// larger object fails with "etcdserver: request is too large".
+const kubeObjectLimit = 3 << 19
+
+// kubeObjects are the generated files that are applied to a cluster as
+// one object each, with what to do when one is too large.
+var kubeObjects = []struct{ name, advice string }{
+	{"kubernetes/prometheusrule.yaml", "load prometheus/rules.yaml into Prometheus (or its ruler) directly, or split the journey"},
+	{"argo/analysistemplate.yaml", "the gate holds one query per component with the journey's path to it inlined; split the journey to gate its canaries"},
+}
+
+// oversized describes every Kubernetes object of the set larger than
+// limit bytes: applying it would fail.
+func (fs fileSet) oversized(limit int) []string {
+	var out []string
+	for _, j := range fs.roots() {
+		for _, o := range kubeObjects {
+			if n := len(fs[j+"/"+o.name]); n > limit {
+				out = append(out, fmt.Sprintf("journey %s: %s is %.1f MiB, more than the %.1f MiB a Kubernetes object can hold with etcd's default request limit, so applying it will fail: %s",
+					j, o.name, float64(n)/(1<<20), float64(limit)/(1<<20), o.advice))
+			}
+		}
+	}
+	return out
+}

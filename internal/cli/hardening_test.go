@@ -284,3 +284,18 @@ func TestNonFiniteLatencyIsNull(t *testing.T) {
 		t.Errorf("derivation JSON: %s, %v", data, err)
 	}
 }
+
+// TestOversizedObjects checks the warning for generated Kubernetes objects
+// that etcd would refuse.
+func TestOversizedObjects(t *testing.T) {
+	fs := fileSet{
+		"big/kubernetes/prometheusrule.yaml":   make([]byte, 11),
+		"big/argo/analysistemplate.yaml":       make([]byte, 10),
+		"big/prometheus/rules.yaml":            make([]byte, 50),
+		"small/kubernetes/prometheusrule.yaml": make([]byte, 3),
+	}
+	got := fs.oversized(10)
+	if len(got) != 1 || !strings.Contains(got[0], "journey big: kubernetes/prometheusrule.yaml") {
+		t.Errorf("oversized = %q, want one warning for big's PrometheusRule", got)
+	}
+}

@@ -153,20 +153,19 @@ type decoder struct {
 
 func (d *decoder) uvarint() uint64 {
 	v, k := binary.Uvarint(d.b)
-	if k <= 0 {
-		d.bad = true
-		d.b = nil
-		return 0
-	}
-	d.b = d.b[k:]
-	return v
+	return d.consumed(k, v)
 }
 
 func (d *decoder) varint() int64 {
 	v, k := binary.Varint(d.b)
+	return int64(d.consumed(k, uint64(v)))
+}
+
+// consumed skips the k bytes a varint took and returns its value v, or
+// marks the record bad (k ≤ 0: truncated or overlong) and returns 0.
+func (d *decoder) consumed(k int, v uint64) uint64 {
 	if k <= 0 {
-		d.bad = true
-		d.b = nil
+		d.bad, d.b = true, nil
 		return 0
 	}
 	d.b = d.b[k:]

@@ -52,7 +52,14 @@ func (c *Calc) Parallel(f Flavour, kids []Sub) Sub {
 	case FreeUpper:
 		return c.pointwise(f, kids, minOf, minOf)
 	}
-	return c.pointwise(f, kids, Product, Product)
+	return c.fold(kids, Product, fold{
+		first: func(acc, x []float64) { copy(acc, x) },
+		step: func(_ int, acc, x []float64) {
+			for k, v := range x {
+				acc[k] *= v
+			}
+		},
+	})
 }
 
 // Race returns the sub-distribution of the first success among branches,
@@ -77,7 +84,23 @@ func (c *Calc) Race(f Flavour, hedge float64, kids []Sub) Sub {
 	case FreeUpper:
 		return c.pointwise(f, in, sumCapped, sumCapped)
 	}
-	return c.pointwise(f, in, AnyOf, AnyOf)
+	return c.fold(in, AnyOf, fold{ // the product of the complements
+		first: func(acc, x []float64) {
+			for k, v := range x {
+				acc[k] = 1 - v
+			}
+		},
+		step: func(_ int, acc, x []float64) {
+			for k, v := range x {
+				acc[k] *= 1 - v
+			}
+		},
+		last: func(acc []float64) {
+			for k, q := range acc {
+				acc[k] = 1 - q
+			}
+		},
+	})
 }
 
 // RaceGroups returns a lower band of the first success among branches,
@@ -148,7 +171,18 @@ func (c *Calc) Cond(f Flavour, lo, hi []float64, kids []Sub) Sub {
 			}
 			return s
 		}
-		return c.pointwise(f, kids, mix, mix)
+		return c.fold(kids, mix, fold{
+			first: func(acc, x []float64) {
+				for k, v := range x {
+					acc[k] = p[0] * v
+				}
+			},
+			step: func(i int, acc, x []float64) {
+				for k, v := range x {
+					acc[k] += p[i] * v
+				}
+			},
+		})
 	}
 	best := f.upperSide()
 	vx := func(x []float64) float64 { return Vertex(lo, hi, x, best, &c.idx, nil) }
@@ -171,6 +205,38 @@ func isPoint(lo, hi []float64) bool {
 // band a lower band) and capped at its mass.
 func (c *Calc) Pointwise(f Flavour, kids []Sub, op func([]float64) float64) Sub {
 	return c.pointwise(f, kids, op, op)
+}
+
+// fold describes an operator that combines the children one after
+// another (a product, a weighted sum) as whole-grid loops: first sets the
+// values from child 0, step folds in child i ≥ 1, last (optional)
+// transforms the result.
+type fold struct {
+	first func(acc, x []float64)
+	step  func(i int, acc, x []float64)
+	last  func(acc []float64)
+}
+
+// fold is pointwise for an operator given as a fold: the same arithmetic
+// in the same order at every grid point, without a call per point. mass
+// combines the children's masses.
+func (c *Calc) fold(kids []Sub, mass func([]float64) float64, op fold) Sub {
+	v := c.buf()
+	op.first(v, kids[0].V)
+	for i := 1; i < len(kids); i++ {
+		op.step(i, v, kids[i].V)
+	}
+	if op.last != nil {
+		op.last(v)
+	}
+	x := grow(c.tmp, len(kids))
+	c.tmp = x
+	for i, s := range kids {
+		x[i] = s.Mass
+	}
+	m := mass(x)
+	tidy(v, m, 0)
+	return Sub{V: v, Mass: m}
 }
 
 // pointwise returns the Sub whose value at every grid point is op of the

@@ -41,6 +41,8 @@ type timing struct {
 	// scopeMed holds each inner scope's median estimate (scope.go).
 	sc       scopes
 	scopeMed []float64
+	// interp holds interpolates' answer per scope, computed on first use.
+	interp []bool
 }
 
 // newTiming gathers the latency evidence of t's components; level is the

@@ -115,29 +115,33 @@ const coarseScopeK = 512
 // that take time), shifts by a hedge, or holds a deadline (whose fallback,
 // retries or nested primary are carried between grids).
 func (m *timing) interpolates(s int32) bool {
-	for i := range m.t.Nodes {
-		if m.sc.of[i] != s {
-			continue
+	if m.interp == nil {
+		m.interp = make([]bool, len(m.sc.top))
+		for i := range m.t.Nodes {
+			if m.interpolatesAt(int32(i)) {
+				m.interp[m.sc.of[i]] = true
+			}
 		}
-		n := &m.t.Nodes[i]
-		switch n.Op {
-		case tree.Series:
-			timed := 0
-			for _, c := range n.Children {
-				if m.timed[c] {
-					timed++
-				}
+	}
+	return m.interp[s]
+}
+
+// interpolatesAt reports whether node i makes its scope interpolate.
+func (m *timing) interpolatesAt(i int32) bool {
+	n := &m.t.Nodes[i]
+	switch n.Op {
+	case tree.Series:
+		timed := 0
+		for _, c := range n.Children {
+			if m.timed[c] {
+				timed++
 			}
-			if timed > 1 {
-				return true
-			}
-		case tree.Race:
-			if m.timed[i] && n.Src.(*journey.Race).HedgeAfter > 0 {
-				return true
-			}
-		case tree.Timeout, tree.Retry:
-			return true
 		}
+		return timed > 1
+	case tree.Race:
+		return m.timed[i] && n.Src.(*journey.Race).HedgeAfter > 0
+	case tree.Timeout, tree.Retry:
+		return true
 	}
 	return false
 }

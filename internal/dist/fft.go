@@ -5,12 +5,13 @@ import (
 	"math/bits"
 )
 
-// realConv computes linear convolutions of real sequences by a radix-2
-// FFT of length N = 2^p, done as a complex FFT of length N/2 over the
-// even/odd pairs (the standard real-input packing). gonum's fftpack
-// transform, which handles any length, costs about four times as much at
-// the grid sizes the curves use (BenchmarkRealConv), and the convolutions
-// are most of an evaluation's time.
+// realConv computes linear convolutions of real sequences by an FFT of
+// power-of-two length N, done as a complex FFT of length N/2 over the
+// even/odd pairs (the standard real-input packing) with radix-4
+// butterflies. gonum's fftpack, which handles any length, took 1.6 times
+// as long for a 2,160-value convolution at its best length (4,320 against
+// 8,192 here; BenchmarkRealConv), and the convolutions are the largest
+// part of an evaluation.
 type realConv struct {
 	n, m   int          // N and N/2
 	tw     []complex128 // per stage of half-length h, tw[h+j] = e^{−2πi·j/(2h)}

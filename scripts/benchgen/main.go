@@ -1,9 +1,12 @@
 // Command benchgen writes the inputs of emac's benchmark scripts
-// (scripts/bench-compile, scripts/bench-prometheus): synthetic journeys,
+// (scripts/bench-compile, scripts/bench-prometheus, scripts/bench-eval):
+// synthetic journeys,
 // the Sloth specification of one SLO per leaf over the same series, and
 // OpenMetrics samples of those series.
 //
 //	benchgen journeys -journeys 100 -leaves 10 -o DIR     # DIR/jNNNN.yaml, JourneyIntent
+//	benchgen journeys -journeys 1 -leaves 1000 -components 300 -evidence counts -o DIR
+//	                                                      # good/total counts, some latency histograms
 //	benchgen sloth    -journeys 100 -leaves 10 -o FILE    # Sloth prometheus/v1 spec, one SLO per leaf
 //	benchgen metrics  -journeys 100 -leaves 10 -hours 80 -o FILE
 //	benchgen recorded -journeys 10 -leaves 10 -hours 720 -o FILE   # recorded series of both rule sets

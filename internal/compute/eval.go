@@ -171,10 +171,10 @@ func raceShared(a []float64, groups []tree.Group) float64 {
 }
 
 // tail returns P(at least k of independent events with probabilities a),
-// kofn.Tail on the evaluator's scratch.
+// dist.PoissonBinomialTail on the evaluator's scratch.
 func (e *evaluator) tail(a []float64, k int) float64 {
 	e.s.dist = grow(e.s.dist, k+1)
-	return kofn.Tail(a, k, e.s.dist)
+	return dist.PoissonBinomialTail(a, k, e.s.dist)
 }
 
 // comonotoneTail returns P(at least k successes) when members of each fate

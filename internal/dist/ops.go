@@ -153,7 +153,7 @@ func (c *Calc) KofN(f Flavour, k int, kids []Sub) Sub {
 		return c.pointwise(f, kids, fu, fu)
 	}
 	dp := make([]float64, k+1)
-	tail := func(x []float64) float64 { return poissonBinomialTail(x, k, dp) }
+	tail := func(x []float64) float64 { return PoissonBinomialTail(x, k, dp) }
 	return c.pointwise(f, kids, tail, tail)
 }
 
@@ -305,9 +305,10 @@ func maxOf(x []float64) float64 {
 	return m
 }
 
-// poissonBinomialTail returns P(at least k of independent events with
-// probabilities p) using dp (length k+1) as scratch.
-func poissonBinomialTail(p []float64, k int, dp []float64) float64 {
+// PoissonBinomialTail returns P(at least k of independent events with
+// probabilities p), by dynamic programming over success counts capped at
+// k, using dp (length k+1) as scratch.
+func PoissonBinomialTail(p []float64, k int, dp []float64) float64 {
 	clear(dp)
 	dp[0] = 1
 	for _, x := range p {

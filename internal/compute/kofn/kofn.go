@@ -63,6 +63,24 @@ func GroupwiseMin(a []float64, groups [][]int, k int) Minimum {
 // groupwiseMin is GroupwiseMin with at most budget vertex combinations
 // enumerated.
 func groupwiseMin(a []float64, groups [][]int, k int, budget float64) Minimum {
+	best, merged := extreme(a, groups, k, budget, false)
+	return Minimum{Value: unitClamp(best), Exact: merged == 0, Merged: merged}
+}
+
+// GroupwiseMax is the largest P(Σ_g S_g ≥ k) over the same class (an
+// upper bound for any dependence inside the groups; merging groups only
+// enlarges the class, so a merged value stays an upper bound).
+func GroupwiseMax(a []float64, groups [][]int, k int) float64 {
+	best, _ := extreme(a, groups, k, Budget, true)
+	return unitClamp(best)
+}
+
+// extreme returns the smallest (largest: the largest) P(Σ_g S_g ≥ k) over
+// the groupwise class, enumerating the groups of two or more members at
+// their two-point vertices together with the singletons' count law, after
+// merging groups smallest first (merged times) until at most budget
+// vertex combinations remain.
+func extreme(a []float64, groups [][]int, k int, budget float64, largest bool) (best float64, merged int) {
 	base := []float64{1} // law of the singletons' count, capped at k
 	var multi []countGroup
 	for _, g := range groups {
@@ -76,39 +94,22 @@ func groupwiseMin(a []float64, groups [][]int, k int, budget float64) Minimum {
 		}
 		multi = append(multi, countGroup{m: len(g), mu: min(mu, float64(len(g)))})
 	}
-	merged := 0
 	for len(multi) > 1 && combos(multi) > budget {
 		multi = mergeSmallest(multi)
 		merged++
 	}
-	best := math.Inf(1)
-	enumerate(multi, base, k, func(p float64) { best = min(best, p) })
-	return Minimum{Value: unitClamp(best), Exact: merged == 0, Merged: merged}
-}
-
-// GroupwiseMax is the largest P(Σ_g S_g ≥ k) over the same class (an
-// upper bound for any dependence inside the groups; merging groups only
-// enlarges the class, so a merged value stays an upper bound).
-func GroupwiseMax(a []float64, groups [][]int, k int) float64 {
-	base := []float64{1}
-	var multi []countGroup
-	for _, g := range groups {
-		if len(g) == 1 {
-			base = addBernoulli(base, a[g[0]], k)
-			continue
-		}
-		var mu float64
-		for _, i := range g {
-			mu += a[i]
-		}
-		multi = append(multi, countGroup{m: len(g), mu: min(mu, float64(len(g)))})
+	best = math.Inf(1)
+	if largest {
+		best = 0
 	}
-	for len(multi) > 1 && combos(multi) > Budget {
-		multi = mergeSmallest(multi)
-	}
-	best := 0.0
-	enumerate(multi, base, k, func(p float64) { best = max(best, p) })
-	return unitClamp(best)
+	enumerate(multi, base, k, func(p float64) {
+		if largest {
+			best = max(best, p)
+		} else {
+			best = min(best, p)
+		}
+	})
+	return best, merged
 }
 
 // addBernoulli convolves the capped count law d with a Bernoulli(p).
@@ -192,22 +193,6 @@ func MinPath(a []float64, k int) float64 {
 		p *= x
 	}
 	return p
-}
-
-// Tail returns P(at least k of independent events with probabilities a):
-// the Poisson-binomial tail, by dynamic programming over success counts
-// capped at k. dp is scratch space of length k+1.
-func Tail(a []float64, k int, dp []float64) float64 {
-	clear(dp)
-	dp[0] = 1
-	for _, x := range a {
-		dp[k] += dp[k-1] * x // reaching k is absorbing
-		for j := k - 1; j >= 1; j-- {
-			dp[j] = dp[j]*(1-x) + dp[j-1]*x
-		}
-		dp[0] *= 1 - x
-	}
-	return dp[k]
 }
 
 func unitClamp(x float64) float64 { return min(1, max(0, x)) }

@@ -48,7 +48,7 @@ func (p *pass) upperOp(c *dist.Calc, n *tree.Node, kids []dist.Sub) (s dist.Sub,
 	switch n.Op {
 	case tree.Series:
 		if n.StepGroups != nil {
-			return groupedUpperSeries(c, n.StepGroups, kids), true
+			return groupedSeries(c, dist.FreeUpper, dist.Upper, n.StepGroups, kids), true
 		}
 	case tree.Parallel:
 		if n.StepGroups != nil {
@@ -84,34 +84,6 @@ func minPerGroup(groups [][]int) func([]float64) float64 {
 		}
 		return p
 	}
-}
-
-// groupedUpperSeries bounds each fate group's steps by min U_i and
-// convolves the groups' bounds as independent.
-func groupedUpperSeries(c *dist.Calc, groups [][]int, kids []dist.Sub) dist.Sub {
-	parts := make([]dist.Sub, len(groups))
-	owned := make([]bool, len(groups))
-	for gi, g := range groups {
-		if len(g) == 1 {
-			parts[gi] = kids[g[0]]
-			continue
-		}
-		steps := make([]dist.Sub, len(g))
-		for j, k := range g {
-			steps[j] = kids[k]
-		}
-		parts[gi], owned[gi] = c.Series(dist.FreeUpper, steps), true
-	}
-	if len(parts) == 1 {
-		return parts[0]
-	}
-	s := c.Series(dist.Upper, parts)
-	for gi, o := range owned {
-		if o {
-			c.Release(parts[gi])
-		}
-	}
-	return s
 }
 
 // classLowerPass returns the class lower band's pass: the shared-fate band
@@ -172,7 +144,7 @@ func (p *pass) nodeUpperMass(i int32, n *tree.Node, x []float64, idx *[]int) flo
 	case tree.KofN:
 		switch {
 		case !n.Multi || n.K == 1:
-			return kofn.Tail(x, n.K, make([]float64, n.K+1))
+			return dist.PoissonBinomialTail(x, n.K, make([]float64, n.K+1))
 		case n.K == len(x):
 			return minPerGroup(n.GroupMembers())(x)
 		}

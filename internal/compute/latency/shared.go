@@ -61,7 +61,7 @@ func (p *pass) sharedOp(c *dist.Calc, n *tree.Node, kids []dist.Sub) (s dist.Sub
 	switch n.Op {
 	case tree.Series:
 		if n.StepGroups != nil {
-			return groupedSeries(c, n.StepGroups, kids), true
+			return groupedSeries(c, dist.FreeLower, dist.Lower, n.StepGroups, kids), true
 		}
 	case tree.Race:
 		if n.Multi {
@@ -92,9 +92,11 @@ func (p *pass) sharedDeadline(n *tree.Node) bool {
 	return n.Multi
 }
 
-// groupedSeries sums the steps of each fate group with Makarov's bound and
-// convolves the groups' sums.
-func groupedSeries(c *dist.Calc, groups [][]int, kids []dist.Sub) dist.Sub {
+// groupedSeries composes the steps of each fate group in flavour inside,
+// valid for any dependence (FreeLower: Makarov's bound for the shared-fate
+// band; FreeUpper: min U_i for the class upper band), and convolves the
+// groups' results in flavour across, as independent (Lower or Upper).
+func groupedSeries(c *dist.Calc, inside, across dist.Flavour, groups [][]int, kids []dist.Sub) dist.Sub {
 	parts := make([]dist.Sub, len(groups))
 	owned := make([]bool, len(groups))
 	for gi, g := range groups {
@@ -106,12 +108,12 @@ func groupedSeries(c *dist.Calc, groups [][]int, kids []dist.Sub) dist.Sub {
 		for j, k := range g {
 			steps[j] = kids[k]
 		}
-		parts[gi], owned[gi] = c.Series(dist.FreeLower, steps), true
+		parts[gi], owned[gi] = c.Series(inside, steps), true
 	}
 	if len(parts) == 1 {
 		return parts[0] // one group of several steps: owned
 	}
-	s := c.Series(dist.Lower, parts)
+	s := c.Series(across, parts)
 	for gi, o := range owned {
 		if o {
 			c.Release(parts[gi])

@@ -2,7 +2,6 @@ package compute
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/emac-dev/emac/internal/compute/kofn"
@@ -139,10 +138,10 @@ func lateNote(n *tree.Node, l *late, op, always string, deadline float64) string
 	switch {
 	case l.timed && n.HasTimeoutProbability:
 		return fmt.Sprintf("%s at %s: from the latency curves, with the declared timeoutProbability %s making as many on-time answers late (as the simulator draws it), a fraction %s (estimate) and %s (lower confidence band) of successful answers count as late after %s; A+ uses the first, A− the second, %s",
-			op, n.Path, ff(n.TimeoutProbability), ff(roundSig(l.plus)), ff(roundSig(l.minus)), d, capNote(l))
+			op, n.Path, ff(n.TimeoutProbability), ff(journey.RoundSig(l.plus, 3)), ff(journey.RoundSig(l.minus, 3)), d, capNote(l))
 	case l.timed:
 		return fmt.Sprintf("%s at %s: from the latency curves (latency evidence and nested deadlines), a fraction %s (estimate) and %s (lower confidence band) of successful answers arrive after %s; A+ uses the first, A− the second, %s",
-			op, n.Path, ff(roundSig(l.plus)), ff(roundSig(l.minus)), d, capNote(l))
+			op, n.Path, ff(journey.RoundSig(l.plus, 3)), ff(journey.RoundSig(l.minus, 3)), d, capNote(l))
 	case !n.HasTimeoutProbability:
 		return fmt.Sprintf("no latency evidence: %s at %s assumes %s %s", op, n.Path, always, d)
 	}
@@ -152,7 +151,7 @@ func lateNote(n *tree.Node, l *late, op, always string, deadline float64) string
 // capNote explains the cap, from late fraction l, on the on-time success
 // of a timed Timeout's or Retry's primary in A−.
 func capNote(l *late) string {
-	return "capping the primary's on-time success at " + journey.FormatFloat(roundSig(l.onTimeLow)) +
+	return "capping the primary's on-time success at " + journey.FormatFloat(journey.RoundSig(l.onTimeLow, 3)) +
 		": its lower bound with every leaf at its lower availability and lower latency band, distinct fate groups independent and calls within one positively dependent in failure and latency (no redundancy gain within a group; Makarov's bound for the steps of a Series that share one), since lower availabilities can shift weight to slow paths and calls that share a domain can be slow together"
 }
 
@@ -234,13 +233,4 @@ func floats(a []float64) string {
 		s[i] = journey.FormatFloat(x)
 	}
 	return "[" + strings.Join(s, ", ") + "]"
-}
-
-// roundSig rounds x to three significant digits for a message.
-func roundSig(x float64) float64 {
-	if x == 0 {
-		return 0
-	}
-	p := math.Pow(10, 3-math.Ceil(math.Log10(math.Abs(x))))
-	return math.Round(x*p) / p
 }

@@ -99,6 +99,17 @@ func call(op string, params []string, children []Node) string {
 // same float64.
 func FormatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
+// RoundSig rounds x to digits significant digits (for messages and for
+// round grid values).
+func RoundSig(x float64, digits int) float64 {
+	if x == 0 {
+		return 0
+	}
+	e := math.Floor(math.Log10(math.Abs(x)))
+	s := math.Pow(10, float64(digits)-1-e)
+	return math.Round(x*s) / s
+}
+
 // FormatDuration renders seconds as a Go/Prometheus duration string: whole
 // milliseconds under a second as "200ms", otherwise seconds as "1.5s". The
 // result parses back (ParseDuration) to exactly sec.

@@ -195,19 +195,10 @@ func (l *Model) bandNote() string {
 			lo, hi = min(lo, e), max(hi, e)
 		}
 	}
-	width := "ε = " + journey.FormatFloat(roundSig(lo))
+	width := "ε = " + journey.FormatFloat(journey.RoundSig(lo, 3))
 	if hi > lo {
-		width = "ε from " + journey.FormatFloat(roundSig(lo)) + " to " + journey.FormatFloat(roundSig(hi))
+		width = "ε from " + journey.FormatFloat(journey.RoundSig(lo, 3)) + " to " + journey.FormatFloat(journey.RoundSig(hi, 3))
 	}
 	return fmt.Sprintf("latency bands: the %d component(s) with observed latencies are widened by a simultaneous DKW band ε = sqrt(ln(2/α)/(2n)) with α = %s split across them (Bonferroni), %s; histogram buckets are interval-censored (the lower band counts a bucket at its upper edge, the +Inf bucket never)",
-		l.m.banded, journey.FormatFloat(roundSig(l.m.alpha)), width)
-}
-
-// roundSig rounds x to three significant digits for a message.
-func roundSig(x float64) float64 {
-	if x == 0 {
-		return 0
-	}
-	p := math.Pow(10, 3-math.Ceil(math.Log10(math.Abs(x))))
-	return math.Round(x*p) / p
+		l.m.banded, journey.FormatFloat(journey.RoundSig(l.m.alpha, 3)), width)
 }

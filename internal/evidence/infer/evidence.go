@@ -3,6 +3,8 @@ package infer
 import (
 	"math"
 	"slices"
+
+	"github.com/emac-dev/emac/internal/journey"
 )
 
 // quantile is the latency quantile reported per component.
@@ -133,7 +135,7 @@ func histogramBounds(lo, hi float64) []float64 {
 	var grid []float64
 	for e := math.Floor(math.Log10(lo)); e <= 7; e++ {
 		for _, m := range bucketMantissas {
-			grid = append(grid, roundSig(m*math.Pow(10, e), 3))
+			grid = append(grid, journey.RoundSig(m*math.Pow(10, e), 3))
 			if grid[len(grid)-1] >= hi {
 				for len(grid) > 1 && grid[1] <= lo {
 					grid = grid[1:]
@@ -143,15 +145,6 @@ func histogramBounds(lo, hi float64) []float64 {
 		}
 	}
 	return grid
-}
-
-func roundSig(x float64, digits int) float64 {
-	if x == 0 {
-		return 0
-	}
-	e := math.Floor(math.Log10(math.Abs(x)))
-	s := math.Pow(10, float64(digits)-1-e)
-	return math.Round(x*s) / s
 }
 
 // latency fills the component's histogram and quantile from its
